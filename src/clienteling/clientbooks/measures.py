@@ -1,0 +1,55 @@
+"""The seam where analytics measures enter the card (R-CI-3, R-BOOK-6).
+
+A provider names the measures HQ selected for a legal entity (up to three) and gives their
+values for a page of customers in one batched call. Until an analytics service is
+configured, ``NoMeasures`` selects none, and cards show attributes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from clienteling.organization.models import LegalEntity
+
+MAX_MEASURES = 3
+
+
+@dataclass(frozen=True)
+class MeasureDefinition:
+    code: str
+    label: str
+
+
+class MeasureProvider(Protocol):
+    def selected(self, legal_entity: LegalEntity) -> Sequence[MeasureDefinition]: ...
+
+    def values(
+        self, legal_entity: LegalEntity, accounts: Sequence[str], codes: Sequence[str]
+    ) -> dict[tuple[str, str], Any]: ...
+
+
+class NoMeasures:
+    """No analytics service: no measures, no values."""
+
+    def selected(self, legal_entity: LegalEntity) -> Sequence[MeasureDefinition]:
+        return []
+
+    def values(
+        self, legal_entity: LegalEntity, accounts: Sequence[str], codes: Sequence[str]
+    ) -> dict[tuple[str, str], Any]:
+        return {}
+
+
+@cache
+def measure_provider() -> MeasureProvider:
+    path = getattr(
+        settings, "CLIENTELING_MEASURE_PROVIDER", "clienteling.clientbooks.measures.NoMeasures"
+    )
+    provider: MeasureProvider = import_string(path)()
+    return provider

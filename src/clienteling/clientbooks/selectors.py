@@ -1,0 +1,416 @@
+"""Reads of the client book domain, already scoped to what the actor may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clienteling.attributes.models import Attribute, AttributeChoice, AttributeValue
+from clienteling.attributes.values import month_day
+from clienteling.clientbooks.filters import CardFilter, QueryParams, apply_filter, parse_filter
+from clienteling.clientbooks.measures import MAX_MEASURES, measure_provider
+from clienteling.clientbooks.models import ClientBook, ClientelingParameters, Membership, StoreEntry
+from clienteling.clientbooks.permissions import Operation, require
+from clienteling.core.errors import FeatureDisabled, Invalid, NotFound
+from clienteling.core.pagination import SortKey, after, decode_cursor, encode_cursor
+from clienteling.customers.models import Customer
+from clienteling.organization.models import LegalEntity, Store, Worker
+
+CARD_PROPERTIES = 3
+
+
+def parameters_for(legal_entity: LegalEntity) -> ClientelingParameters:
+    """The legal entity's parameters as stored now (R-DIST-1); defaults (off) when never set."""
+    parameters = (
+        ClientelingParameters.objects.select_related("attribute_group", "client_book_sequence")
+        .filter(legal_entity=legal_entity)
+        .first()
+    )
+    return parameters or ClientelingParameters(legal_entity=legal_entity)
+
+
+def require_enabled(legal_entity: LegalEntity) -> ClientelingParameters:
+    """The parameters, if the clienteling switch is on; otherwise FeatureDisabled naming it (R-FEAT-1)."""
+    parameters = parameters_for(legal_entity)
+    if not parameters.enabled:
+        raise FeatureDisabled(
+            _(
+                "Clienteling is turned off for %(le)s. HQ can turn it on in the clienteling parameters."
+            )
+            % {"le": legal_entity.code},
+            field="clienteling_enabled",
+            details={"switch": "clienteling_enabled", "legal_entity": legal_entity.code},
+        )
+    return parameters
+
+
+def group_attributes(parameters: ClientelingParameters) -> list[Attribute]:
+    """The client book attribute group's attributes in display order, each with ``display_order``."""
+    if parameters.attribute_group_id is None:
+        return []
+    attributes: list[Attribute] = list(
+        Attribute.objects.filter(memberships__group_id=parameters.attribute_group_id)
+        .annotate(display_order=F("memberships__display_order"))
+        .prefetch_related(
+            Prefetch("choices", queryset=AttributeChoice.objects.order_by("position", "value"))
+        )
+        .order_by("memberships__display_order")
+    )
+    return attributes
+
+
+def card_filter_parse(
+    *, legal_entity: LegalEntity, params: QueryParams | Mapping[str, Any]
+) -> CardFilter:
+    """Parse client book filters against this legal entity's client book attributes."""
+    return parse_filter(params, group_attributes(parameters_for(legal_entity)))
+
+
+def customers_by_accounts(
+    *, actor: Worker, legal_entity: LegalEntity, accounts: Sequence[str]
+) -> list[Customer]:
+    """The customers of the legal entity with these account numbers; any unknown one is not found."""
+    if not actor.legal_entities.filter(pk=legal_entity.pk).exists():
+        raise NotFound(
+            _("Legal entity %(code)s not found.") % {"code": legal_entity.code},
+            field="legal_entity",
+        )
+    wanted = list(dict.fromkeys(a.strip() for a in accounts if a and a.strip()))
+    found = list(Customer.objects.filter(legal_entity=legal_entity, account__in=wanted))
+    missing = sorted(set(wanted) - {c.account for c in found})
+    if missing:
+        raise NotFound(
+            _("Customers not found: %(accounts)s.") % {"accounts": ", ".join(missing)},
+            field="customers",
+            details={"customers": missing},
+        )
+    return found
+
+
+def local_today(legal_entity: LegalEntity) -> dt.date:
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(legal_entity.time_zone))
+
+
+@dataclass(frozen=True)
+class CardProperty:
+    code: str
+    label: str
+    value: Any
+    kind: str  # "measure" or "attribute"
+    data_type: str | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class BookRef:
+    identifier: str
+    owner: str
+    owner_name: str
+
+
+@dataclass
+class Card:
+    """What a customer card shows (R-BOOK-6)."""
+
+    account: str
+    name: str
+    email: str
+    phone: str
+    book: BookRef | None
+    properties: list[CardProperty]
+    added_at: dt.datetime | None = None
+    customer_id: int = 0
+
+
+@dataclass
+class CardPage:
+    items: list[Card]
+    next_cursor: str | None
+    properties: list[tuple[str, str, str]] = field(default_factory=list)  # (code, label, kind)
+    total: int | None = None  # rows matching the filter, counted on the first page only
+
+
+@dataclass(frozen=True)
+class PropertySource:
+    code: str
+    label: str
+    kind: str
+    attribute: Attribute | None = None
+
+
+def card_property_sources(
+    legal_entity: LegalEntity, parameters: ClientelingParameters
+) -> list[PropertySource]:
+    """The card's three properties: the selected measures first, then client book attributes
+    by display order, until three (R-BOOK-6, R-CI-3)."""
+    sources = [
+        PropertySource(m.code, m.label, "measure")
+        for m in list(measure_provider().selected(legal_entity))[:MAX_MEASURES]
+    ]
+    for attribute in group_attributes(parameters):
+        if len(sources) >= CARD_PROPERTIES:
+            break
+        sources.append(
+            PropertySource(attribute.code, attribute.localized_name(), "attribute", attribute)
+        )
+    return sources[:CARD_PROPERTIES]
+
+
+def _orderings(card_filter: CardFilter, today: dt.date) -> tuple[list[SortKey], dict[str, Any]]:
+    if card_filter.sort == "added":
+        return [
+            SortKey("added_at", dt.datetime, descending=True),
+            SortKey("id", int, descending=True),
+        ], {}
+    if card_filter.sort == "upcoming" and card_filter.sort_attribute is not None:
+        slot = card_filter.sort_attribute.filter_slot
+        today_md = month_day(today)
+        md: F | Subquery
+        if slot is not None:
+            md = F(f"md_{slot.rsplit('_', 1)[1]}")
+        else:
+            md = Subquery(
+                AttributeValue.objects.filter(
+                    customer_id=OuterRef("customer_id"), attribute=card_filter.sort_attribute
+                ).values("month_day")[:1]
+            )
+        key = Case(
+            When(**{"upcoming_md__isnull": True}, then=Value(9999)),
+            When(**{"upcoming_md__gte": today_md}, then=F("upcoming_md")),
+            default=F("upcoming_md") + Value(1300),
+            output_field=IntegerField(),
+        )
+        return (
+            [SortKey("upcoming_key", int), SortKey("sort_name"), SortKey("id", int)],
+            {"upcoming_md": md, "upcoming_key": key},
+        )
+    return [SortKey("sort_name"), SortKey("id", int)], {}
+
+
+def _page(
+    rows: QuerySet,
+    *,
+    legal_entity: LegalEntity,
+    parameters: ClientelingParameters,
+    card_filter: CardFilter,
+    cursor: str | None,
+    limit: int,
+) -> CardPage:
+    today = local_today(legal_entity)
+    rows = apply_filter(rows, card_filter, today)
+    keys, annotations = _orderings(card_filter, today)
+    if annotations:
+        rows = rows.annotate(**annotations)
+    if cursor:
+        rows = rows.filter(after(keys, decode_cursor(cursor, keys)))
+    rows = rows.order_by(*[k.order_by for k in keys])
+    total = rows.count() if not cursor else None
+    page = list(rows[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    sources = card_property_sources(legal_entity, parameters)
+    cards = _cards(legal_entity, page, sources)
+    next_cursor = (
+        encode_cursor([getattr(page[-1], k.name) for k in keys]) if more and page else None
+    )
+    return CardPage(cards, next_cursor, [(s.code, s.label, s.kind) for s in sources], total)
+
+
+def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySource]) -> list[Card]:
+    customers = [row.customer for row in rows]
+    attribute_ids = [s.attribute.id for s in sources if s.attribute is not None]
+    values: dict[tuple[int, int], Any] = {}
+    if attribute_ids and customers:
+        for value in AttributeValue.objects.filter(
+            customer_id__in=[c.id for c in customers], attribute_id__in=attribute_ids
+        ):
+            values[(value.customer_id, value.attribute_id)] = value.value
+    measure_codes = [s.code for s in sources if s.kind == "measure"]
+    measures: dict[tuple[str, str], Any] = {}
+    if measure_codes and customers:
+        measures = measure_provider().values(
+            legal_entity, [c.account for c in customers], measure_codes
+        )
+    cards = []
+    for row, customer in zip(rows, customers, strict=True):
+        book = row.membership.book if isinstance(row, StoreEntry) else row.book
+        owner = book.owner
+        properties = [
+            CardProperty(
+                code=s.code,
+                label=s.label,
+                value=(
+                    measures.get((customer.account, s.code))
+                    if s.attribute is None
+                    else values.get((customer.id, s.attribute.id))
+                ),
+                kind=s.kind,
+                data_type=s.attribute.data_type if s.attribute else None,
+                unit=s.attribute.unit if s.attribute else "",
+            )
+            for s in sources
+        ]
+        cards.append(
+            Card(
+                account=customer.account,
+                name=customer.display_name,
+                email=customer.email,
+                phone=customer.phone,
+                book=BookRef(book.identifier, owner.user.username, str(owner)),
+                properties=properties,
+                added_at=row.added_at,
+                customer_id=customer.id,
+            )
+        )
+    return cards
+
+
+def client_book_cards(
+    *,
+    actor: Worker,
+    legal_entity: LegalEntity,
+    card_filter: CardFilter | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> CardPage:
+    """The actor's own client book as cards, filtered, sorted and paged (R-BOOK-5..8)."""
+    parameters = require_enabled(legal_entity)
+    require(actor, Operation.VIEW_OWN_BOOK)
+    book = (
+        ClientBook.objects.filter(legal_entity=legal_entity, owner=actor)
+        .select_related("owner__user")
+        .first()
+    )
+    if book is None:
+        return CardPage(
+            [],
+            None,
+            [(s.code, s.label, s.kind) for s in card_property_sources(legal_entity, parameters)],
+            0,
+        )
+    rows = Membership.objects.filter(book=book).select_related("customer", "book__owner__user")
+    page = _page(
+        rows,
+        legal_entity=legal_entity,
+        parameters=parameters,
+        card_filter=card_filter or CardFilter(),
+        cursor=cursor,
+        limit=limit,
+    )
+    return page
+
+
+def store_client_book_cards(
+    *,
+    actor: Worker,
+    legal_entity: LegalEntity,
+    store: Store,
+    card_filter: CardFilter | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> CardPage:
+    """The union of the client books of every worker who shares an address book with the
+    store, showing whose book each customer is in (R-BOOK-9)."""
+    parameters = require_enabled(legal_entity)
+    require(actor, Operation.VIEW_STORE_BOOKS)
+    if store.legal_entity_id != legal_entity.id or not actor.stores.filter(pk=store.pk).exists():
+        raise NotFound(_("Store %(code)s not found.") % {"code": store.code}, field="store")
+    card_filter = card_filter or CardFilter()
+    rows = StoreEntry.objects.filter(store=store).select_related(
+        "customer", "membership__book__owner__user"
+    )
+    if card_filter.owner_username:
+        rows = rows.filter(owner__user__username=card_filter.owner_username)
+    return _page(
+        rows,
+        legal_entity=legal_entity,
+        parameters=parameters,
+        card_filter=card_filter,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def customer_books(*, legal_entity: LegalEntity, customer: Customer) -> list[Membership]:
+    """The books a customer is in, primary first."""
+    return list(
+        Membership.objects.filter(legal_entity=legal_entity, customer=customer)
+        .select_related("book__owner__user")
+        .order_by("-is_primary", "added_at")
+    )
+
+
+def books_of_customers(
+    *, legal_entity: LegalEntity, customers: Sequence[Customer]
+) -> dict[int, list[Membership]]:
+    """Per customer id, the books it is in (primary first), for a list of search results."""
+    result: dict[int, list[Membership]] = {}
+    memberships = (
+        Membership.objects.filter(legal_entity=legal_entity, customer__in=list(customers))
+        .select_related("book__owner__user")
+        .order_by("-is_primary", "added_at")
+    )
+    for membership in memberships:
+        result.setdefault(membership.customer_id, []).append(membership)
+    return result
+
+
+def store_associates(*, store: Store) -> list[Worker]:
+    """The workers whose client books the store shows: they share an address book with it."""
+    return list(
+        Worker.objects.filter(
+            legal_entities=store.legal_entity_id,
+            address_books__stores=store,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .distinct()
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+
+
+MAX_BULK_SELECTION = 10_000
+
+
+def store_matching_accounts(
+    *, actor: Worker, legal_entity: LegalEntity, store: Store, card_filter: CardFilter
+) -> list[str]:
+    """Every account the store view shows for this filter, for "reassign all that match"."""
+    require_enabled(legal_entity)
+    require(actor, Operation.VIEW_STORE_BOOKS)
+    if store.legal_entity_id != legal_entity.id or not actor.stores.filter(pk=store.pk).exists():
+        raise NotFound(_("Store %(code)s not found.") % {"code": store.code}, field="store")
+    rows = StoreEntry.objects.filter(store=store)
+    if card_filter.owner_username:
+        rows = rows.filter(owner__user__username=card_filter.owner_username)
+    rows = apply_filter(rows, card_filter, local_today(legal_entity))
+    accounts = list(
+        rows.order_by("sort_name", "id").values_list("customer__account", flat=True)[
+            : MAX_BULK_SELECTION + 1
+        ]
+    )
+    if len(accounts) > MAX_BULK_SELECTION:
+        raise Invalid(
+            _("At most %(max)d customers can be reassigned at once; narrow the filter.")
+            % {"max": MAX_BULK_SELECTION},
+            field="customers",
+            rule="max_selection",
+        )
+    return list(dict.fromkeys(accounts))

@@ -1,0 +1,436 @@
+"""Writes of the client book domain. Each is one transaction, checks the switch and the grant itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clienteling.attributes.models import SLOT_COUNTS, Attribute, AttributeValue
+from clienteling.attributes.values import TypedValue, parse_value, slot_columns, value_columns
+from clienteling.clientbooks import readmodel
+from clienteling.clientbooks.models import (
+    SEQUENCE_FORMAT,
+    ClientBook,
+    ClientelingParameters,
+    Membership,
+    MembershipMode,
+    NumberSequence,
+    StoreEntry,
+)
+from clienteling.clientbooks.permissions import Operation, require
+from clienteling.clientbooks.selectors import group_attributes, parameters_for, require_enabled
+from clienteling.core.errors import Conflict, Invalid, NotFound
+from clienteling.customers.models import Customer
+from clienteling.organization.models import LegalEntity, Worker
+
+
+def number_sequence_next(*, sequence: NumberSequence) -> str:
+    """Take the sequence's next identifier. The UPDATE locks the row until the caller's
+    transaction ends, so concurrent callers get distinct numbers; numbers only grow (R-SEQ-1)."""
+    if SEQUENCE_FORMAT.match(sequence.format) is None:
+        raise Invalid(
+            _("Number sequence %(code)s has an invalid format %(format)s.")
+            % {"code": sequence.code, "format": sequence.format},
+            field="format",
+            rule="sequence_format",
+        )
+    NumberSequence.objects.filter(pk=sequence.pk).update(next_value=F("next_value") + 1)
+    taken = NumberSequence.objects.values_list("next_value", flat=True).get(pk=sequence.pk) - 1
+    if taken > sequence.capacity:
+        raise Conflict(
+            _(
+                "Number sequence %(code)s is exhausted: its format %(format)s has no room for %(value)d."
+            )
+            % {"code": sequence.code, "format": sequence.format, "value": taken},
+            details={"sequence": sequence.code},
+        )
+    return sequence.render(taken)
+
+
+def client_book_for(
+    *, owner: Worker, legal_entity: LegalEntity, parameters: ClientelingParameters
+) -> ClientBook:
+    """The owner's book in the legal entity, created with the next identifier on first use (R-BOOK-1)."""
+    book = ClientBook.objects.filter(legal_entity=legal_entity, owner=owner).first()
+    if book is not None:
+        return book
+    if parameters.client_book_sequence is None:
+        raise Invalid(
+            _(
+                "No number sequence is set for client books in %(le)s. In the back office, create a "
+                "number sequence and choose it as the client book number sequence in the clienteling "
+                "parameters."
+            )
+            % {"le": legal_entity.code},
+            field="client_book_sequence",
+            rule="sequence_required",
+        )
+    identifier = number_sequence_next(sequence=parameters.client_book_sequence)
+    try:
+        with transaction.atomic():
+            return ClientBook.objects.create(
+                legal_entity=legal_entity, owner=owner, identifier=identifier
+            )
+    except IntegrityError:
+        # Another request created the owner's book a moment ago; the number stays unused.
+        return ClientBook.objects.get(legal_entity=legal_entity, owner=owner)
+
+
+def _lock_customers(customers: Sequence[Customer]) -> list[Customer]:
+    """Lock the customers' rows (PostgreSQL) in id order, so concurrent book changes of one
+    customer queue rather than race; SQLite already serialises write transactions."""
+    ids = sorted({c.id for c in customers})
+    return list(Customer.objects.select_for_update().filter(id__in=ids).order_by("id"))
+
+
+def _conflict_for(membership: Membership) -> Conflict:
+    owner = membership.book.owner
+    return Conflict(
+        _("Customer %(account)s is already in the client book %(book)s of %(owner)s.")
+        % {
+            "account": membership.customer.account,
+            "book": membership.book.identifier,
+            "owner": str(owner),
+        },
+        field="customers",
+        details={
+            "customer": membership.customer.account,
+            "book": membership.book.identifier,
+            "owner": owner.username,
+        },
+    )
+
+
+@transaction.atomic
+def client_book_add_customers(
+    *, actor: Worker, legal_entity: LegalEntity, customers: Sequence[Customer]
+) -> list[Membership]:
+    """Add customers to the actor's book. In exclusive mode a customer already in another
+    book is a conflict naming its owner; nothing is added then (R-BOOK-2)."""
+    parameters = require_enabled(legal_entity)
+    require(actor, Operation.ADD_CUSTOMER)
+    _require_same_legal_entity(legal_entity, customers)
+    if not customers:
+        return []
+    book = client_book_for(owner=actor, legal_entity=legal_entity, parameters=parameters)
+    locked = _lock_customers(customers)
+    existing = (
+        Membership.objects.filter(legal_entity=legal_entity, customer__in=locked)
+        .select_related("book__owner__user", "customer")
+        .order_by("customer__account")
+    )
+    already_mine = set()
+    has_primary = set()
+    for membership in existing:
+        if membership.book_id == book.id:
+            already_mine.add(membership.customer_id)
+        elif parameters.membership_mode == MembershipMode.EXCLUSIVE:
+            raise _conflict_for(membership)
+        if membership.is_primary:
+            has_primary.add(membership.customer_id)
+    now = timezone.now()
+    to_add = [c for c in locked if c.id not in already_mine]
+    columns = readmodel.card_columns(to_add)
+    created = [
+        Membership(
+            legal_entity=legal_entity,
+            book=book,
+            customer=customer,
+            is_primary=customer.id not in has_primary,
+            added_by=actor,
+            added_at=now,
+            **columns[customer.id],
+        )
+        for customer in to_add
+    ]
+    try:
+        with transaction.atomic():
+            Membership.objects.bulk_create(created, batch_size=readmodel.BATCH)
+    except IntegrityError:
+        # Only reachable where row locks are not taken: another book won the race.
+        winner = (
+            Membership.objects.filter(legal_entity=legal_entity, customer__in=to_add)
+            .exclude(book=book)
+            .select_related("book__owner__user", "customer")
+            .first()
+        )
+        if winner is None:
+            raise
+        raise _conflict_for(winner) from None
+    created = list(
+        Membership.objects.filter(book=book, customer__in=to_add).select_related(
+            "book__owner", "customer"
+        )
+    )
+    readmodel.create_store_entries(created)
+    return created
+
+
+@transaction.atomic
+def client_book_remove_customers(
+    *, actor: Worker, legal_entity: LegalEntity, customers: Sequence[Customer]
+) -> int:
+    """Take customers out of the actor's book; the customers and their data stay (R-BOOK-3, R-BOOK-10).
+    A customer who is not in the book is an error, and then nothing is removed."""
+    require_enabled(legal_entity)
+    require(actor, Operation.REMOVE_CUSTOMERS)
+    _require_same_legal_entity(legal_entity, customers)
+    book = ClientBook.objects.filter(legal_entity=legal_entity, owner=actor).first()
+    locked = _lock_customers(customers)
+    memberships = list(Membership.objects.filter(book=book, customer__in=locked)) if book else []
+    in_book = {m.customer_id for m in memberships}
+    missing = sorted(c.account for c in locked if c.id not in in_book)
+    if missing:
+        raise Invalid(
+            _("These customers are not in your client book: %(accounts)s.")
+            % {"accounts": ", ".join(missing)},
+            field="customers",
+            rule="not_in_book",
+            details={"customers": missing},
+        )
+    _delete_memberships(memberships)
+    return len(memberships)
+
+
+def _delete_memberships(memberships: Sequence[Membership]) -> None:
+    """Delete memberships; in shared mode a removed primary hands primacy to the oldest other book."""
+    ids = [m.id for m in memberships]
+    lost_primary = [m.customer_id for m in memberships if m.is_primary]
+    Membership.objects.filter(id__in=ids).delete()
+    for customer_id in lost_primary:
+        successor = (
+            Membership.objects.filter(customer_id=customer_id).order_by("added_at", "id").first()
+        )
+        if successor is not None:
+            Membership.objects.filter(pk=successor.pk).update(is_primary=True)
+
+
+@transaction.atomic
+def customers_reassign(
+    *,
+    actor: Worker,
+    legal_entity: LegalEntity,
+    customers: Sequence[Customer] | None,
+    to_worker: Worker,
+    from_worker: Worker | None = None,
+) -> int:
+    """Move customers (or, with ``customers=None``, the whole book of ``from_worker``) to
+    ``to_worker``'s book, all or nothing (R-BOOK-4). Customer data is untouched (R-BOOK-10)."""
+    parameters = require_enabled(legal_entity)
+    require(actor, Operation.REASSIGN_CUSTOMERS)
+    if not to_worker.legal_entities.filter(pk=legal_entity.pk).exists():
+        raise NotFound(
+            _("Worker %(username)s not found.") % {"username": to_worker.username},
+            field="to_worker",
+        )
+    source_book = None
+    if from_worker is not None:
+        source_book = ClientBook.objects.filter(
+            legal_entity=legal_entity, owner=from_worker
+        ).first()
+        if source_book is None:
+            raise Invalid(
+                _("%(worker)s has no client book.") % {"worker": str(from_worker)},
+                field="from_worker",
+                rule="no_book",
+            )
+    if customers is None:
+        if source_book is None:
+            raise Invalid(
+                _("Name the customers to move, or the associate whose whole book moves."),
+                field="customers",
+                rule="required",
+            )
+        customers = list(Customer.objects.filter(book_memberships__book=source_book))
+    _require_same_legal_entity(legal_entity, customers)
+    target = client_book_for(owner=to_worker, legal_entity=legal_entity, parameters=parameters)
+    locked = _lock_customers(customers)
+    memberships = Membership.objects.filter(legal_entity=legal_entity, customer__in=locked)
+    if source_book is not None:
+        memberships = memberships.filter(book=source_book)
+    else:
+        memberships = memberships.filter(is_primary=True)
+    moving = {m.customer_id: m for m in memberships}
+    missing = sorted(c.account for c in locked if c.id not in moving)
+    if missing:
+        raise Invalid(
+            _("These customers are not in a client book that can be reassigned: %(accounts)s.")
+            % {"accounts": ", ".join(missing)},
+            field="customers",
+            rule="not_in_book",
+            details={"customers": missing},
+        )
+    already_in_target = set(
+        Membership.objects.filter(book=target, customer_id__in=list(moving)).values_list(
+            "customer_id", flat=True
+        )
+    )
+    # A customer the target already has (shared mode): drop the source copy, keep one primary.
+    duplicates = [
+        m for cid, m in moving.items() if cid in already_in_target and m.book_id != target.id
+    ]
+    for membership in duplicates:
+        if membership.is_primary:
+            Membership.objects.filter(pk=membership.pk).update(is_primary=False)
+            Membership.objects.filter(book=target, customer_id=membership.customer_id).update(
+                is_primary=True
+            )
+    Membership.objects.filter(id__in=[m.id for m in duplicates]).delete()
+    to_move = [m.id for cid, m in moving.items() if cid not in already_in_target]
+    now = timezone.now()
+    for start in range(0, len(to_move), readmodel.BATCH):
+        chunk = to_move[start : start + readmodel.BATCH]
+        StoreEntry.objects.filter(membership_id__in=chunk).delete()
+        Membership.objects.filter(id__in=chunk).update(book=target, added_at=now, added_by=actor)
+    readmodel.create_store_entries(
+        Membership.objects.filter(id__in=to_move).select_related("book__owner")
+    )
+    return len(moving)
+
+
+def _require_same_legal_entity(legal_entity: LegalEntity, customers: Sequence[Customer]) -> None:
+    foreign = [c.account for c in customers if c.legal_entity_id != legal_entity.id]
+    if foreign:
+        raise NotFound(
+            _("Customers not found: %(accounts)s.") % {"accounts": ", ".join(foreign)},
+            field="customers",
+            details={"customers": foreign},
+        )
+
+
+@transaction.atomic
+def customer_attributes_set(
+    *, actor: Worker, customer: Customer, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Set (or, with None or "", clear) a customer's values of client-book attributes (R-ATTR-4).
+
+    Every value is checked first; one bad value refuses them all, naming the attribute and rule.
+    """
+    require(actor, Operation.EDIT_CUSTOMER_ATTRIBUTES)
+    if not actor.legal_entities.filter(pk=customer.legal_entity_id).exists():
+        raise NotFound(
+            _("Customer %(account)s not found.") % {"account": customer.account}, field="customer"
+        )
+    parameters = parameters_for(customer.legal_entity)
+    attributes = {a.code: a for a in group_attributes(parameters)}
+    parsed: dict[str, tuple[Attribute, TypedValue | None]] = {}
+    for code, raw in values.items():
+        attribute = attributes.get(code)
+        if attribute is None:
+            raise Invalid(
+                _("%(code)s is not an attribute of the client book attribute group.")
+                % {"code": code},
+                field=code,
+                rule="not_in_group",
+            )
+        cleared = raw is None or (isinstance(raw, str) and not raw.strip())
+        parsed[code] = (attribute, None if cleared else parse_value(attribute, raw))
+    slotted: dict[str, Any] = {}
+    for attribute, value in parsed.values():
+        if value is None:
+            AttributeValue.objects.filter(customer=customer, attribute=attribute).delete()
+        else:
+            AttributeValue.objects.update_or_create(
+                customer=customer,
+                attribute=attribute,
+                defaults={
+                    "legal_entity_id": customer.legal_entity_id,
+                    **value_columns(attribute, value),
+                },
+            )
+        if attribute.filter_slot:
+            slotted.update(slot_columns(attribute.filter_slot, value))
+    if slotted:
+        Membership.objects.filter(customer=customer).update(**slotted)
+        StoreEntry.objects.filter(customer=customer).update(**slotted)
+    return {code: value for code, (_attribute, value) in parsed.items()}
+
+
+@transaction.atomic
+def clienteling_parameters_update(
+    *, legal_entity: LegalEntity, **changes: Any
+) -> ClientelingParameters:
+    """Change a legal entity's clienteling parameters; in force at the next request (R-DIST-1).
+
+    Switching to exclusive mode is refused while a customer is in more than one book.
+    """
+    parameters, _created = ClientelingParameters.objects.select_for_update().get_or_create(
+        legal_entity=legal_entity
+    )
+    unknown = set(changes) - {
+        "enabled",
+        "membership_mode",
+        "attribute_group",
+        "client_book_sequence",
+    }
+    if unknown:
+        raise Invalid(_("Unknown parameter."), field=sorted(unknown)[0], rule="unknown")
+    if changes.get("membership_mode") == MembershipMode.EXCLUSIVE:
+        shared = Membership.objects.filter(legal_entity=legal_entity, is_primary=False).values_list(
+            "customer__account", flat=True
+        )[:5]
+        if shared:
+            raise Invalid(
+                _(
+                    "Customers are in more than one client book (for example %(accounts)s); "
+                    "reassign them before switching to exclusive mode."
+                )
+                % {"accounts": ", ".join(shared)},
+                field="membership_mode",
+                rule="shared_memberships_exist",
+            )
+    sequence = changes.get("client_book_sequence")
+    if sequence is not None and sequence.legal_entity_id != legal_entity.id:
+        raise Invalid(
+            _("The number sequence must belong to %(le)s.") % {"le": legal_entity.code},
+            field="client_book_sequence",
+            rule="same_legal_entity",
+        )
+    for name, value in changes.items():
+        setattr(parameters, name, value)
+    parameters.save()
+    return parameters
+
+
+@transaction.atomic
+def attribute_slots_sync() -> None:
+    """Give each refinable attribute a typed filter slot while slots are free, free the slots
+    of attributes no longer refinable, and rewrite the card rows of every slot that changed.
+    Refinable attributes beyond the slots still filter, through their values table."""
+    attributes = list(Attribute.objects.select_for_update().order_by("id"))
+    taken = {a.filter_slot for a in attributes if a.filter_slot and a.can_be_refined}
+    changed: list[tuple[Attribute, str | None]] = []
+    for attribute in attributes:
+        if attribute.filter_slot and not attribute.can_be_refined:
+            changed.append((attribute, attribute.filter_slot))
+            attribute.filter_slot = None
+            attribute.save(update_fields=["filter_slot"])
+    for attribute in attributes:
+        if attribute.can_be_refined and not attribute.filter_slot:
+            free = next(
+                (
+                    f"{attribute.family}_{n}"
+                    for n in range(1, SLOT_COUNTS[attribute.family] + 1)
+                    if f"{attribute.family}_{n}" not in taken
+                ),
+                None,
+            )
+            if free is not None:
+                taken.add(free)
+                attribute.filter_slot = free
+                attribute.save(update_fields=["filter_slot"])
+                changed.append((attribute, None))
+    for attribute, previous in changed:
+        readmodel.refresh_slot(attribute, previous)
+
+
+@transaction.atomic
+def store_visibility_sync(*, owners: Sequence[Worker]) -> None:
+    """After address books of workers or stores changed: recompute which stores show whose
+    client book (R-BOOK-9). Call with every worker whose visibility may have changed."""
+    readmodel.rebuild_store_entries_for_owners([w.id for w in owners])

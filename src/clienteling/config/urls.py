@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from clienteling.config.health import health
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("clienteling.storeapp.urls")),
+]

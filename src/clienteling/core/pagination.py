@@ -1,0 +1,96 @@
+"""Keyset (cursor) pagination: a page continues after the last row's sort key, never by OFFSET."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from clienteling.core.errors import Invalid
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a keyset ordering; ``kind`` says how its cursor value is decoded."""
+
+    name: str
+    kind: type = str
+    descending: bool = False
+
+    @property
+    def order_by(self) -> str:
+        return f"-{self.name}" if self.descending else self.name
+
+
+def page_limit(raw: Any) -> int:
+    """The page size asked for: 1 to MAX_LIMIT, DEFAULT_LIMIT when absent."""
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(
+            _("limit must be a whole number from 1 to %(max)d.") % {"max": MAX_LIMIT},
+            field="limit",
+            rule="range",
+        )
+    return limit
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, dt.datetime | dt.date) else v for v in values]
+    raw = json.dumps(plain, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+    """The sort-key values a cursor carries, checked against the ordering they must fit."""
+    invalid = Invalid(_("The cursor is not valid for this list."), field="cursor", rule="format")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid from None
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise invalid
+    decoded: list[Any] = []
+    for key, value in zip(keys, values, strict=True):
+        try:
+            if key.kind is dt.datetime:
+                decoded.append(dt.datetime.fromisoformat(value))
+            elif key.kind is int:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError
+                decoded.append(value)
+            else:
+                if not isinstance(value, str):
+                    raise ValueError
+                decoded.append(value)
+        except (TypeError, ValueError):
+            raise invalid from None
+    return decoded
+
+
+def after(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
+    """Rows strictly after ``values`` in the ordering ``keys``. The leading key also gets a
+    plain bound so the database can start the index scan there."""
+    first = keys[0]
+    bound = Q(**{f"{first.name}__{'lte' if first.descending else 'gte'}": values[0]})
+    condition = Q()
+    for i in range(len(keys) - 1, -1, -1):
+        key = keys[i]
+        step = Q(**{f"{key.name}__{'lt' if key.descending else 'gt'}": values[i]})
+        condition = step if i == len(keys) - 1 else step | (Q(**{key.name: values[i]}) & condition)
+    return bound & condition

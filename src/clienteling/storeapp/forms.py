@@ -1,0 +1,155 @@
+"""What the filter panel and the attribute form show, built from the client book attributes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from clienteling.attributes.models import Attribute, DataType
+from clienteling.core.errors import Invalid
+from clienteling.customers.models import Customer
+
+UPCOMING_CHOICES = (7, 14, 30, 60, 90)
+
+
+@dataclass
+class FilterControl:
+    """One refinable attribute in the filter panel, with what the URL currently asks."""
+
+    attribute: Attribute
+    kind: str  # list, text, number, date, boolean
+    selected: list[str] = field(default_factory=list)
+    value: str = ""
+    minimum: str = ""
+    maximum: str = ""
+    upcoming: str = ""
+    choices: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.attribute.code
+
+    @property
+    def label(self) -> str:
+        return self.attribute.localized_name()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.selected or self.value or self.minimum or self.maximum or self.upcoming)
+
+
+@dataclass
+class FilterPanel:
+    q: str
+    sort: str
+    controls: list[FilterControl]
+    sorts: list[tuple[str, str]]
+    upcoming_choices: tuple[int, ...] = UPCOMING_CHOICES
+    owner: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.owner or any(c.active for c in self.controls))
+
+
+def filter_panel(attributes: list[Attribute], params: QueryDict) -> FilterPanel:
+    controls = []
+    sorts = [("name", _("Name")), ("added", _("Recently added"))]
+    for attribute in attributes:
+        if not attribute.can_be_refined:
+            continue
+        code = attribute.code
+        kind = {
+            DataType.TEXT: "list" if attribute.allowed_value_list() else "text",
+            DataType.INTEGER: "number",
+            DataType.DECIMAL: "number",
+            DataType.DATE: "date",
+            DataType.BOOLEAN: "boolean",
+        }[DataType(attribute.data_type)]
+        values = params.getlist(f"attr.{code}")
+        controls.append(
+            FilterControl(
+                attribute=attribute,
+                kind=kind,
+                selected=values if kind == "list" else [],
+                value=values[-1] if values and kind in ("text", "boolean") else "",
+                minimum=params.get(f"attr.{code}.min", ""),
+                maximum=params.get(f"attr.{code}.max", ""),
+                upcoming=params.get(f"upcoming.{code}", ""),
+                choices=attribute.allowed_value_list() if kind == "list" else [],
+            )
+        )
+        if kind == "date":
+            sorts.append(
+                (f"upcoming.{code}", _("Upcoming %(name)s") % {"name": attribute.localized_name()})
+            )
+    return FilterPanel(
+        q=params.get("q", ""),
+        sort=params.get("sort", "name"),
+        controls=controls,
+        sorts=sorts,
+        owner=params.get("owner", ""),
+    )
+
+
+@dataclass
+class AttributeField:
+    """One attribute on the customer's form, with its value and any error beside it."""
+
+    attribute: Attribute
+    value: Any
+    text: str
+    error: str = ""
+
+    @property
+    def code(self) -> str:
+        return self.attribute.code
+
+    @property
+    def label(self) -> str:
+        return self.attribute.localized_name()
+
+    @property
+    def input_type(self) -> str:
+        return {
+            DataType.DATE: "date",
+            DataType.INTEGER: "number",
+            DataType.DECIMAL: "number",
+        }.get(DataType(self.attribute.data_type), "text")
+
+    @property
+    def step(self) -> str:
+        return "1" if self.attribute.data_type == DataType.INTEGER else "any"
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def attribute_fields(
+    attributes: list[Attribute],
+    customer: Customer,
+    submitted: dict[str, str] | None,
+    error: Invalid | None,
+) -> list[AttributeField]:
+    stored = {v.attribute_id: v.value for v in customer.attribute_values.all()}
+    fields = []
+    for attribute in attributes:
+        value = stored.get(attribute.id)
+        text = submitted[attribute.code] if submitted is not None else _as_text(value)
+        message = str(error.message) if error is not None and error.field == attribute.code else ""
+        fields.append(AttributeField(attribute, value, text, message))
+    return fields

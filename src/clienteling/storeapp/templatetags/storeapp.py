@@ -1,0 +1,66 @@
+"""Template helpers of the store app: URLs that keep the current filters, localised values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.template.defaultfilters import date as date_filter
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: Any) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    params: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def display_value(value: Any, unit: str = "") -> str:
+    """A property value in the active language's format; empty stays empty."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, dt.datetime):
+        return str(date_filter(value, "SHORT_DATETIME_FORMAT"))
+    if isinstance(value, dt.date):
+        return str(date_filter(value, "DATE_FORMAT"))
+    if isinstance(value, Decimal | float):
+        text = number_format(
+            Decimal(value).normalize() if isinstance(value, Decimal) else value, use_l10n=True
+        )
+    else:
+        text = str(value)
+    return f"{text} {unit}".strip() if unit else text
+
+
+@register.filter
+def in_list(value: str, items: list[str]) -> bool:
+    return value in items
+
+
+@register.filter
+def machine_value(value: Any) -> str:
+    """The value in a language-independent form for scripts and tests: ISO dates, plain numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)

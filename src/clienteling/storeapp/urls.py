@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from clienteling.storeapp import views
+
+app_name = "storeapp"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="storeapp/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="storeapp:login"), name="logout"),
+    path("book/", views.book, name="book"),
+    path("store-books/", views.store_books, name="store_books"),
+    path("customers/", views.search, name="search"),
+    path("customers/<str:account>/", views.customer, name="customer"),
+    path("reassign/", views.reassign, name="reassign"),
+    path("switch/", views.switch, name="switch"),
+]

@@ -1,0 +1,142 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against a real server process
+serving the demo data from its own database (SQLite file, or a fresh PostgreSQL database
+when DATABASE_URL points at PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import urlparse, urlunparse
+from urllib.request import urlopen
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(
+        reason=f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)"
+    )
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _postgres_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server process on loopback with freshly migrated and seeded demo data."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["DJANGO_SETTINGS_MODULE"] = "clienteling.config.settings"
+    env.pop("REDIS_URL", None)
+    base_url = os.environ.get("DATABASE_URL", "")
+    dropped: str | None = None
+    if base_url.startswith(("postgres://", "postgresql://")):
+        name = f"browser_{uuid.uuid4().hex[:10]}"
+        _postgres_admin(base_url, f'CREATE DATABASE "{name}"')
+        dropped = name
+        env["DATABASE_URL"] = urlunparse(urlparse(base_url)._replace(path=f"/{name}"))
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('browser')}/demo.sqlite3"
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0", "--no-input"], env=env, check=True, cwd=ROOT)
+    subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("server") / "server.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except (URLError, ConnectionError, OSError):
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the demo server did not start; see {log.name}")
+        time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+        if dropped:
+            _postgres_admin(base_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser, demo_server):  # type: ignore[no-untyped-def]
+    """A fresh browser context (no cookies) whose console errors fail the test."""
+    context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+def log_in(page, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")

@@ -1,0 +1,117 @@
+"""An associate's day in the store app, in a real browser against the demo (issue: store app)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def days_until(iso: str, today: dt.date) -> int:
+    born = dt.date.fromisoformat(iso)
+    for year in (today.year, today.year + 1):
+        try:
+            date = born.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            date = dt.date(year, 2, 28)
+        if date >= today:
+            return (date - today).days
+    raise AssertionError(iso)
+
+
+def test_associate_filters_her_book_to_handbags_lovers_with_a_birthday_soon(page):
+    """R-BOOK-5, R-BOOK-6, R-BOOK-7: filters in the browser; the URL keeps them."""
+    log_in(page, "giulia")
+    page.get_by_role("link", name="My client book").click()
+    filters = page.locator("#filters")
+    filters.locator("[data-attribute=PREF_CATEGORY]").get_by_label("Handbags").check()
+    page.wait_for_load_state("networkidle")
+    page.get_by_test_id("upcoming-BIRTHDAY").select_option("14")
+    page.wait_for_url(re.compile(r"upcoming\.BIRTHDAY=14"))
+    page.wait_for_load_state("networkidle")
+    assert "attr.PREF_CATEGORY=Handbags" in page.url
+    cards = page.locator("li.card")
+    count = cards.count()
+    assert count > 0
+    assert page.get_by_test_id("count").inner_text().startswith(str(count))
+    today = dt.date.today()
+    for i in range(count):
+        card = cards.nth(i)
+        assert (
+            card.locator("[data-code=PREF_CATEGORY] dd").get_attribute("data-value") == "Handbags"
+        )
+        birthday = card.locator("[data-code=BIRTHDAY] dd").get_attribute("data-value")
+        assert birthday and days_until(birthday, today) <= 14
+        assert card.locator(".properties > div").count() == 3
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "client-book.png"), full_page=False)
+    # The same filtered view, opened from its URL (bookmarked or shared), shows the same cards.
+    page.goto(page.url)
+    assert page.locator("li.card").count() == count
+
+
+def test_associate_is_refused_a_customer_of_marcos_book_with_marco_named(page):
+    """R-BOOK-2: the conflict names the owner of the other book."""
+    log_in(page, "giulia")
+    page.goto("/store-books/?owner=marco")
+    first = page.locator("li.card").first
+    account = first.get_attribute("data-account")
+    first.locator("h3 a").click()
+    page.get_by_role("button", name="Add to my client book").click()
+    alert = page.locator(".message.error")
+    assert "marco" in alert.inner_text().lower() or "Marco" in alert.inner_text()
+    assert account in alert.inner_text()
+
+
+def test_associate_adds_a_customer_found_in_search(page):
+    """R-SRCH-1, R-BOOK-2: search in the store, add a customer who is in no book."""
+    log_in(page, "giulia")
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_label("Name, email, phone or account number").fill("Rossi Bianchi Russo Ferrari")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state("networkidle")
+    free = page.locator("table.results tbody tr").filter(
+        has=page.get_by_role("button", name="Add to my book")
+    )
+    row = free.filter(has_text="—").first
+    account = row.get_attribute("data-account")
+    row.get_by_role("button", name="Add to my book").click()
+    assert "is now in your client book" in page.locator(".message").first.inner_text()
+    page.goto(f"/customers/{account}/")
+    assert (
+        "giulia" in page.get_by_test_id("book").inner_text().lower()
+        or page.get_by_role("button", name="Remove from my client book").is_visible()
+    )
+
+
+def test_manager_reassigns_customers_from_marco_to_giulia(page):
+    """R-BOOK-4, R-BOOK-9: select in the store view, pick the associate, confirm."""
+    log_in(page, "sara")
+    page.goto("/store-books/?owner=marco")
+    cards = page.locator("li.card")
+    accounts = [cards.nth(i).get_attribute("data-account") for i in range(2)]
+    for i in range(2):
+        cards.nth(i).locator("input[type=checkbox]").check()
+    page.get_by_role("button", name="Reassign selected").click()
+    page.get_by_label("Move to the client book of").select_option("giulia")
+    page.get_by_role("button", name="Confirm reassignment").click()
+    assert "2 customers moved" in page.locator(".message").first.inner_text()
+    page.goto("/store-books/?owner=giulia&q=")
+    for account in accounts:
+        page.goto(f"/customers/{account}/")
+        assert "giulia" in page.get_by_test_id("book").inner_text().lower()
+
+
+def test_customer_service_has_no_client_book(page):
+    """R-PERM-2: an operation not granted is not offered, and refused when asked for."""
+    log_in(page, "carla")
+    assert page.get_by_role("link", name="My client book").count() == 0
+    page.goto("/book/")
+    assert page.get_by_test_id("problem").is_visible()

@@ -1,0 +1,89 @@
+"""Settings come from the environment; production refuses insecure defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clienteling.config.settings import database_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DJANGO_ENV", "ALLOWED_HOSTS", "DEBUG"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import clienteling.config.settings as s; print(s.DEBUG)"],
+        env={**clean, "PYTHONPATH": str(ROOT / "src"), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = load_settings(DJANGO_ENV="production", ALLOWED_HOSTS="shop.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = load_settings(DJANGO_ENV="production", SECRET_KEY="s" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_production_refuses_debug():
+    result = load_settings(
+        DJANGO_ENV="production", SECRET_KEY="s" * 50, ALLOWED_HOSTS="x", DEBUG="true"
+    )
+    assert result.returncode != 0
+    assert "DEBUG must be off" in result.stderr
+
+
+def test_development_defaults_start_with_debug_on():
+    result = load_settings()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_postgres_url_is_split_into_django_settings():
+    db = database_from_url("postgresql://shop:p%40ss@db.internal:6543/clienteling?sslmode=require")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "shop",
+        "p@ss",
+        "db.internal",
+        "6543",
+        "clienteling",
+    )
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_sqlite_url_serialises_writers():
+    """Concurrent writers queue instead of failing half-way (R-ERR-2)."""
+    db = database_from_url("sqlite:////tmp/x.sqlite3")
+    assert db["NAME"] == "/tmp/x.sqlite3"
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"  # type: ignore[index]
+
+
+def test_unknown_database_scheme_is_refused():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url("mysql://x/y")
+
+
+@pytest.mark.django_db
+def test_health_probe_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
