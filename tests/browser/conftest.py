@@ -127,7 +127,22 @@ def page(browser, demo_server):  # type: ignore[no-untyped-def]
     context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    documents: set[str] = set()
+
+    def console(msg) -> None:  # type: ignore[no-untyped-def]
+        # A refused page (403 and its message) is a document the test asked for, not an error
+        # of the page; a failed script, style or htmx request still is.
+        refused_document = (
+            msg.text.startswith("Failed to load resource") and msg.location.get("url") in documents
+        )
+        if msg.type == "error" and not refused_document:
+            errors.append(msg.text)
+
+    tab.on(
+        "response",
+        lambda r: documents.add(r.url) if r.request.resource_type == "document" else None,
+    )
+    tab.on("console", console)
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab
     context.close()

@@ -1,0 +1,465 @@
+"""The demo data of CONTRACT.md: a jewellery-and-fashion retailer in Italy and Lithuania.
+
+Idempotent: a second run finds everything in place and changes nothing. Deterministic apart
+from "today": birthdays and anniversaries are spread so that some fall in the next 14 days
+of the day the demo is first seeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from clienteling.attributes.models import (
+    Attribute,
+    AttributeChoice,
+    AttributeGroup,
+    AttributeGroupMember,
+    AttributeValue,
+    DataType,
+)
+from clienteling.attributes.values import parse_value, value_columns
+from clienteling.clientbooks.models import (
+    ClientelingParameters,
+    Membership,
+    MembershipMode,
+    NumberSequence,
+)
+from clienteling.clientbooks.permissions import Operation
+from clienteling.clientbooks.services import attribute_slots_sync, client_book_add_customers
+from clienteling.customers.models import Customer
+from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
+
+PASSWORD = "demo"
+SEED = 20261124
+CUSTOMERS_PER_LEGAL_ENTITY = 2000
+UPCOMING_DAYS = 14
+
+LEGAL_ENTITIES = [
+    ("ITJW", "Jewellery & Fashion Italia S.p.A.", "Europe/Rome"),
+    ("LTFA", "Jewellery & Fashion Lietuva UAB", "Europe/Vilnius"),
+]
+STORES = [
+    ("ITJW", "MI01", "Milano Montenapoleone"),
+    ("ITJW", "RM01", "Roma Condotti"),
+    ("LTFA", "VL01", "Vilnius Gedimino"),
+]
+
+ASSOCIATE = [
+    Operation.VIEW_OWN_BOOK,
+    Operation.VIEW_STORE_BOOKS,
+    Operation.ADD_CUSTOMER,
+    Operation.REMOVE_CUSTOMERS,
+    Operation.READ_CUSTOMER_DETAILS,
+    Operation.EDIT_CUSTOMER_ATTRIBUTES,
+]
+ROLES: dict[str, list[Operation]] = {
+    "Sales associate": ASSOCIATE,
+    "Sales associate (own book)": [op for op in ASSOCIATE if op != Operation.VIEW_STORE_BOOKS],
+    "Store manager": list(Operation),
+    "Customer service": [Operation.READ_CUSTOMER_DETAILS],
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str | None
+    legal_entities: tuple[str, ...]
+    stores: tuple[str, ...]
+    superuser: bool = False
+    book_size: int = 0
+
+
+USERS = [
+    DemoUser("giulia", "Giulia", "Conti", "Sales associate", ("ITJW",), ("MI01",), book_size=320),
+    DemoUser(
+        "marco",
+        "Marco",
+        "Galli",
+        "Sales associate (own book)",
+        ("ITJW",),
+        ("MI01", "RM01"),
+        book_size=260,
+    ),
+    DemoUser("sara", "Sara", "Moretti", "Store manager", ("ITJW",), ("MI01",)),
+    DemoUser(
+        "rasa", "Rasa", "Kazlauskienė", "Sales associate", ("LTFA",), ("VL01",), book_size=300
+    ),
+    DemoUser("carla", "Carla", "De Luca", "Customer service", ("ITJW",), ()),
+    DemoUser("admin", "Anna", "Admin", None, ("ITJW", "LTFA"), (), superuser=True),
+]
+
+CATEGORIES = ["Handbags", "Shoes", "Jewellery", "Watches", "Ready-to-wear"]
+BRANDS = ["Aurora", "Bellini", "Castello", "Dorato", "Elara", "Fiore", "Gemma", "Luna", "Vela"]
+# (code, English, Italian, Lithuanian, type, refinable); display order is the list order.
+ATTRIBUTES = [
+    ("BIRTHDAY", "Birthday", "Compleanno", "Gimtadienis", DataType.DATE, True),
+    ("ANNIVERSARY", "Anniversary", "Anniversario", "Sukaktis", DataType.DATE, True),
+    (
+        "PREF_CATEGORY",
+        "Preferred category",
+        "Categoria preferita",
+        "Mėgstama kategorija",
+        DataType.TEXT,
+        True,
+    ),
+    (
+        "FAV_BRAND",
+        "Favourite brand",
+        "Marca preferita",
+        "Mėgstamas prekės ženklas",
+        DataType.TEXT,
+        True,
+    ),
+    ("RING_SIZE", "Ring size", "Misura anello", "Žiedo dydis", DataType.DECIMAL, False),
+]
+
+
+def names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+NAMES = {
+    "ITJW": (
+        "it",
+        "+39 02",
+        names(
+            "Alessandro, Giulia, Francesca, Lorenzo, Chiara, Matteo, Sofia, Andrea, "
+            "Valentina, Federico, Martina, Riccardo, Elena, Davide, Alessia, Tommaso, "
+            "Beatrice, Gabriele, Camilla, Niccolò, Ludovica, Edoardo, Aurora, Pietro, "
+            "Vittoria, Filippo, Ginevra, Leonardo"
+        ),
+        names(
+            "Rossi, Russo, Ferrari, Esposito, Bianchi, Romano, Colombo, Ricci, Marino, "
+            "Greco, Bruno, Gallo, Conti, De Luca, Mancini, Costa, Giordano, Rizzo, "
+            "Lombardi, Moretti, Barbieri, Fontana, Santoro, Mariani, Rinaldi, Caruso, "
+            "Ferrara, Galli, Martini"
+        ),
+    ),
+    "LTFA": (
+        "lt",
+        "+370 5",
+        names(
+            "Lukas, Emilija, Matas, Gabija, Jonas, Austėja, Dominykas, Urtė, Nojus, "
+            "Kamilė, Benas, Ieva, Tomas, Rūta, Mantas, Greta, Paulius, Eglė, Karolis, "
+            "Justina, Domantas, Viktorija"
+        ),
+        names(
+            "Kazlauskas, Jankauskas, Petrauskas, Stankevičius, Vasiliauskas, Žukauskas, "
+            "Butkus, Paulauskas, Urbonas, Kavaliauskas, Ramanauskas, Navickas, "
+            "Sakalauskas, Rimkus, Baranauskas, Adomaitis, Vaitkus"
+        ),
+    ),
+}
+CITIES = {"ITJW": ["Milano", "Roma", "Monza", "Bergamo", "Como"], "LTFA": ["Vilnius", "Kaunas"]}
+
+
+def ascii_letters(text: str) -> str:
+    """Niccolò Kazlauskienė → niccolo.kazlauskiene: what a mail address may hold."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain if ch.isalnum() or ch == ".")
+
+
+class Command(BaseCommand):
+    help = "Load the demo retailer (two legal entities, six users, ~2,000 customers each)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=CUSTOMERS_PER_LEGAL_ENTITY,
+            help="customers per legal entity (default %(default)s)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo refuses to run with production settings.")
+        per_entity: int = options["customers"]
+        if per_entity < 1:
+            raise CommandError("--customers must be at least 1.")
+        self.rng = random.Random(SEED)
+        self.today = dt.date.today()
+        with transaction.atomic():
+            group = self._attributes()
+            entities = self._organisation(group)
+            roles = self._roles()
+            workers = self._users(entities, roles)
+        for code, entity in entities.items():
+            with transaction.atomic():
+                created = self._customers(entity, per_entity)
+                self._progress(f"{code}: {created} customers created")
+            for user in USERS:
+                if user.book_size and code in user.legal_entities:
+                    with transaction.atomic():
+                        added = self._book(workers[user.username], entity, user.book_size)
+                    self._progress(f"{code}: {added} customers added to {user.username}'s book")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo ready. Log in at /login/ as giulia, marco, sara, rasa or carla, "
+                "or at /admin/ as admin; the password is 'demo'."
+            )
+        )
+
+    def _progress(self, text: str) -> None:
+        self.stdout.write(f"  {text}")
+        self.stdout.flush()
+
+    # --- HQ setup -------------------------------------------------------------------------
+
+    def _attributes(self) -> AttributeGroup:
+        group, _ = AttributeGroup.objects.get_or_create(
+            code="CLIENTBOOK",
+            defaults={"name": "Client book", "name_it": "Client book", "name_lt": "Klientų knyga"},
+        )
+        for order, (code, en, it, lt, data_type, refinable) in enumerate(ATTRIBUTES, start=1):
+            extra: dict[str, Any] = {}
+            if code == "RING_SIZE":
+                extra = {"unit": "mm", "min_value": 40, "max_value": 75}
+            attribute, _ = Attribute.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": en,
+                    "name_it": it,
+                    "name_lt": lt,
+                    "data_type": data_type,
+                    "can_be_refined": refinable,
+                    **extra,
+                },
+            )
+            if code == "PREF_CATEGORY":
+                for position, value in enumerate(CATEGORIES):
+                    AttributeChoice.objects.get_or_create(
+                        attribute=attribute, value=value, defaults={"position": position}
+                    )
+            AttributeGroupMember.objects.get_or_create(
+                group=group, attribute=attribute, defaults={"display_order": order}
+            )
+        attribute_slots_sync()
+        self._progress("attributes and the client book attribute group")
+        return group
+
+    def _organisation(self, group: AttributeGroup) -> dict[str, LegalEntity]:
+        entities: dict[str, LegalEntity] = {}
+        for code, name, zone in LEGAL_ENTITIES:
+            entity, _ = LegalEntity.objects.get_or_create(
+                code=code, defaults={"name": name, "time_zone": zone}
+            )
+            entities[code] = entity
+            sequence, _ = NumberSequence.objects.get_or_create(
+                legal_entity=entity, code="CLIENTBOOK", defaults={"format": "CB-######"}
+            )
+            ClientelingParameters.objects.get_or_create(
+                legal_entity=entity,
+                defaults={
+                    "enabled": True,
+                    "membership_mode": MembershipMode.EXCLUSIVE,
+                    "attribute_group": group,
+                    "client_book_sequence": sequence,
+                },
+            )
+        for le_code, code, name in STORES:
+            entity = entities[le_code]
+            store, _ = Store.objects.get_or_create(
+                legal_entity=entity, code=code, defaults={"name": name}
+            )
+            book, _ = AddressBook.objects.get_or_create(
+                legal_entity=entity, code=code, defaults={"name": name}
+            )
+            store.address_books.add(book)
+        self._progress("legal entities ITJW and LTFA, stores MI01, RM01, VL01")
+        return entities
+
+    def _roles(self) -> dict[str, Group]:
+        groups = {}
+        for name, operations in ROLES.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            for op in operations:
+                app_label, codename = op.permission.split(".")
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
+            groups[name] = group
+        return groups
+
+    def _users(
+        self, entities: dict[str, LegalEntity], roles: dict[str, Group]
+    ) -> dict[str, Worker]:
+        workers = {}
+        for spec in USERS:
+            user, created = User.objects.get_or_create(
+                username=spec.username,
+                defaults={
+                    "first_name": spec.first_name,
+                    "last_name": spec.last_name,
+                    "email": f"{spec.username}@demo.clienteling.example",
+                    "is_staff": spec.superuser,
+                    "is_superuser": spec.superuser,
+                },
+            )
+            if created:
+                user.set_password(PASSWORD)
+                user.save(update_fields=["password"])
+            if spec.role:
+                user.groups.add(roles[spec.role])
+            worker, _ = Worker.objects.get_or_create(user=user)
+            worker.legal_entities.add(*(entities[code] for code in spec.legal_entities))
+            for store in Store.objects.filter(code__in=spec.stores).prefetch_related(
+                "address_books"
+            ):
+                worker.stores.add(store)
+                worker.address_books.add(*store.address_books.all())
+            workers[spec.username] = worker
+        self._progress("users giulia, marco, sara, rasa, carla and admin (password 'demo')")
+        return workers
+
+    # --- Customers --------------------------------------------------------------------------
+
+    def _customers(self, entity: LegalEntity, count: int) -> int:
+        language, phone_prefix, first_names, last_names = NAMES[entity.code]
+        prefix = entity.code[:2]
+        wanted = [f"{prefix}{n:06d}" for n in range(1, count + 1)]
+        existing = set(
+            Customer.objects.filter(legal_entity=entity, account__in=wanted).values_list(
+                "account", flat=True
+            )
+        )
+        books = list(AddressBook.objects.filter(legal_entity=entity).order_by("code"))
+        attributes = {
+            a.code: a for a in Attribute.objects.filter(code__in=[a[0] for a in ATTRIBUTES])
+        }
+        rng = random.Random(f"{SEED}-{entity.code}")
+        new: list[Customer] = []
+        values: list[tuple[int, dict[str, object]]] = []
+        for index, account in enumerate(wanted):
+            # Draw for every account, created or not, so reruns give the same people.
+            first = rng.choice(first_names)
+            last = rng.choice(last_names)
+            drawn = self._attribute_draw(rng, index)
+            home = rng.choice(books) if books else None
+            if account in existing:
+                continue
+            email_name = ascii_letters(f"{first}.{last}".lower())
+            customer = Customer(
+                legal_entity=entity,
+                account=account,
+                first_name=first,
+                last_name=last,
+                email=f"{email_name}.{index + 1}@example.com",
+                phone=f"{phone_prefix} {rng.randrange(1000000, 9999999)}",
+                city=rng.choice(CITIES[entity.code]),
+                country=entity.code[:2],
+                preferred_language=language if rng.random() < 0.8 else "en",
+                consent_email=rng.random() < 0.7,
+                consent_phone=rng.random() < 0.5,
+                consent_sms=rng.random() < 0.3,
+            )
+            customer.refresh_derived()
+            customer.full_clean(exclude=["legal_entity"], validate_unique=False)
+            new.append(customer)
+            values.append((len(new) - 1, {"home": home, **drawn}))
+        Customer.objects.bulk_create(new, batch_size=500)
+        created = Customer.objects.filter(legal_entity=entity, account__in=[c.account for c in new])
+        by_account = {c.account: c for c in created}
+        self._address_books(by_account, new, values)
+        self._attribute_values(entity, attributes, by_account, new, values)
+        return len(new)
+
+    def _attribute_draw(self, rng: random.Random, index: int) -> dict[str, object]:
+        """Birthdays for most, about one in ten within the next two weeks; anniversaries for some."""
+        drawn: dict[str, object] = {}
+        if rng.random() < 0.9:
+            if rng.random() < 0.12:
+                drawn["BIRTHDAY"] = self._date_in(rng.randrange(UPCOMING_DAYS + 1), rng, 1955, 2003)
+            else:
+                drawn["BIRTHDAY"] = self._date_in(rng.randrange(365), rng, 1955, 2003)
+        if rng.random() < 0.4:
+            soon = rng.random() < 0.15
+            days = rng.randrange(UPCOMING_DAYS + 1) if soon else rng.randrange(365)
+            drawn["ANNIVERSARY"] = self._date_in(days, rng, 1985, 2024)
+        if rng.random() < 0.85:
+            drawn["PREF_CATEGORY"] = CATEGORIES[index % len(CATEGORIES)]
+        if rng.random() < 0.6:
+            drawn["FAV_BRAND"] = rng.choice(BRANDS)
+        if rng.random() < 0.3:
+            drawn["RING_SIZE"] = str(rng.randrange(44, 66) + rng.choice([0, 0.5]))
+        return drawn
+
+    def _date_in(self, days: int, rng: random.Random, first_year: int, last_year: int) -> dt.date:
+        target = self.today + dt.timedelta(days=days)
+        year = rng.randrange(first_year, last_year + 1)
+        try:
+            return target.replace(year=year)
+        except ValueError:  # 29 February: take a leap year
+            return target.replace(year=year - year % 4)
+
+    def _address_books(
+        self,
+        by_account: dict[str, Customer],
+        new: Sequence[Customer],
+        values: Sequence[tuple[int, dict[str, object]]],
+    ) -> None:
+        through = Customer.address_books.through
+        rows = [
+            through(customer_id=by_account[new[i].account].id, addressbook_id=drawn["home"].pk)  # type: ignore[attr-defined]
+            for i, drawn in values
+            if drawn["home"] is not None
+        ]
+        through.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+    def _attribute_values(
+        self,
+        entity: LegalEntity,
+        attributes: dict[str, Attribute],
+        by_account: dict[str, Customer],
+        new: Sequence[Customer],
+        values: Iterable[tuple[int, dict[str, object]]],
+    ) -> None:
+        rows = []
+        for i, drawn in values:
+            customer = by_account[new[i].account]
+            for code, raw in drawn.items():
+                if code == "home":
+                    continue
+                attribute = attributes[code]
+                typed = parse_value(attribute, raw.isoformat() if isinstance(raw, dt.date) else raw)
+                rows.append(
+                    AttributeValue(
+                        legal_entity=entity,
+                        customer=customer,
+                        attribute=attribute,
+                        **value_columns(attribute, typed),
+                    )
+                )
+        AttributeValue.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+    # --- Client books -----------------------------------------------------------------------
+
+    def _book(self, owner: Worker, entity: LegalEntity, size: int) -> int:
+        """Fill the owner's book up to ``size`` with customers of their stores' address books
+        who are in no book yet, through the service, so the cards are what the app would make."""
+        have = Membership.objects.filter(book__owner=owner, book__legal_entity=entity).count()
+        if have >= size:
+            return 0
+        free = (
+            Customer.objects.filter(
+                legal_entity=entity, address_books__in=owner.address_books.all()
+            )
+            .exclude(book_memberships__isnull=False)
+            .distinct()
+            .order_by("account")
+        )
+        picked = list(free[: size - have])
+        client_book_add_customers(actor=owner, legal_entity=entity, customers=picked)
+        return len(picked)
