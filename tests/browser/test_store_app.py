@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from tests.browser.conftest import log_in
 
@@ -115,3 +116,46 @@ def test_customer_service_has_no_client_book(page):
     assert page.get_by_role("link", name="My client book").count() == 0
     page.goto("/book/")
     assert page.get_by_test_id("problem").is_visible()
+
+
+ITALIAN_MONTHS = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+]
+
+
+def test_associate_switches_to_italian_and_sees_the_same_page_in_italian(page):
+    """R-I18N: the language switch keeps the page and translates it, dates included."""
+    with translation.override("it"):
+        heading = translation.gettext("My client book")
+        search_label = translation.gettext("Name, email or phone")
+        log_out = translation.gettext("Log out")
+    assert heading != "My client book", "the Italian catalogue is not compiled"
+    log_in(page, "giulia")
+    page.get_by_role("link", name="My client book").click()
+    page.wait_for_load_state("networkidle")
+    english_cards = page.locator("li.card").count()
+    page.get_by_test_id("language").select_option("it")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "it"
+    assert page.get_by_role("heading", level=1).inner_text() == heading
+    assert page.get_by_label(search_label).is_visible()
+    assert page.get_by_role("button", name=log_out).is_visible()
+    assert page.locator("li.card").count() == english_cards
+    birthday = page.locator("li.card [data-code=BIRTHDAY] dd:not([data-value=''])").first
+    birthday = birthday.inner_text().lower()
+    assert any(month in birthday for month in ITALIAN_MONTHS), birthday
+    # Back to English for the other tests' sake: the choice lives in this browser context only.
+    page.get_by_test_id("language").select_option("en")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", level=1).inner_text() == "My client book"

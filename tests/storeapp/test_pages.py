@@ -182,6 +182,43 @@ def test_manager_reassigns_selected_customers(
     assert owners == {accounts[0]: "giulia", accounts[1]: "giulia", customers[2].account: "marco"}
 
 
+def test_manager_reassigns_every_customer_matching_the_filter(
+    client, legal_entity, marco, giulia, manager, customers
+):
+    """R-BOOK-4: "all that match" moves the filter's customers, and only those."""
+    services.client_book_add_customers(
+        actor=marco, legal_entity=legal_entity, customers=customers[:3]
+    )
+    services.customer_attributes_set(
+        actor=manager, customer=customers[0], values={"PREF_CATEGORY": "Shoes"}
+    )
+    services.customer_attributes_set(
+        actor=manager, customer=customers[1], values={"PREF_CATEGORY": "Shoes"}
+    )
+    client.force_login(manager.user)
+    query = "owner=marco&attr.PREF_CATEGORY=Shoes"
+    confirm = client.get(reverse("storeapp:reassign"), {"scope": "matching", "query": query})
+    page = confirm.content.decode()
+    assert "2 customers will move" in page
+    assert 'name="customers"' not in page
+    done = client.post(
+        reverse("storeapp:reassign"),
+        {"scope": "matching", "query": query, "to_worker": "giulia", "confirm": "yes"},
+        follow=True,
+    )
+    assert "2 customers moved" in done.content.decode()
+    owners = dict(
+        Membership.objects.filter(customer__in=customers[:3]).values_list(
+            "customer__account", "book__owner__user__username"
+        )
+    )
+    assert owners == {
+        customers[0].account: "giulia",
+        customers[1].account: "giulia",
+        customers[2].account: "marco",
+    }
+
+
 def test_the_filter_form_with_nothing_chosen_shows_the_whole_book(
     logged_in, legal_entity, giulia, customers
 ):

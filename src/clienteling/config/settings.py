@@ -55,7 +55,8 @@ def database_from_url(url: str) -> dict[str, object]:
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000;"
                 ),
             },
-            "TEST": {"NAME": name + ".test"},
+            # One test database per test run, so two runs in one checkout do not collide.
+            "TEST": {"NAME": f"{name}.test-{os.getpid()}"},
         }
     if parsed.scheme in {"postgres", "postgresql"}:
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}

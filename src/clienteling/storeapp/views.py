@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -307,7 +308,11 @@ def reassign(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         )
         messages.success(
             request,
-            _("%(count)d customers moved to the client book of %(worker)s.")
+            ngettext(
+                "%(count)d customer moved to the client book of %(worker)s.",
+                "%(count)d customers moved to the client book of %(worker)s.",
+                moved,
+            )
             % {"count": moved, "worker": str(target)},
         )
         return redirect(reverse("storeapp:store_books") + (f"?{query}" if query else ""))
@@ -316,7 +321,9 @@ def reassign(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         "customers": customers[:200],
         "more": max(0, len(customers) - 200),
         "total": len(customers),
-        "accounts": [c.account for c in customers],
+        # "All that match" is carried as the filter, not as thousands of account numbers.
+        "everything": everything,
+        "accounts": [] if everything else [c.account for c in customers],
         "associates": associates,
         "query": query,
     }
