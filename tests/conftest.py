@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from clienteling.timeline.models import ActivityType
 from tests.factories import (
     ALL_OPERATIONS,
     CustomerFactory,
@@ -42,3 +43,35 @@ def manager(store):
 @pytest.fixture
 def customers(legal_entity):
     return CustomerFactory.create_batch(5, legal_entity=legal_entity)
+
+
+@pytest.fixture
+def activity_types(legal_entity):
+    """The demo's types: a store visit, an e-mail, a phone call and an appointment."""
+    specs = [
+        ("VISIT", "Store visit", False),
+        ("EMAIL", "E-mail", False),
+        ("PHONE", "Phone call", False),
+        ("APPOINTMENT", "Appointment", True),
+    ]
+    return {
+        code: ActivityType.objects.create(
+            legal_entity=legal_entity,
+            code=code,
+            name=name,
+            is_appointment=appointment,
+            display_order=order,
+        )
+        for order, (code, name, appointment) in enumerate(specs, start=1)
+    }
+
+
+@pytest.fixture
+def carla(store):
+    """Customer service: reads customer details, no client book operations."""
+    from clienteling.clientbooks.permissions import Operation
+
+    return WorkerFactory(
+        user__username="carla", stores=[], legal_entity=store.legal_entity,
+        operations=[Operation.READ_CUSTOMER_DETAILS],
+    )  # fmt: skip

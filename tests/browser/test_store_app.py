@@ -145,8 +145,8 @@ def test_associate_switches_to_italian_and_sees_the_same_page_in_italian(page):
     page.get_by_role("link", name="My client book").click()
     page.wait_for_load_state("networkidle")
     english_cards = page.locator("li.card").count()
-    page.get_by_test_id("language").select_option("it")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.get_by_test_id("language").select_option("it")
     assert page.locator("html").get_attribute("lang") == "it"
     assert page.get_by_role("heading", level=1).inner_text() == heading
     assert page.get_by_label(search_label).is_visible()
@@ -156,6 +156,6 @@ def test_associate_switches_to_italian_and_sees_the_same_page_in_italian(page):
     birthday = birthday.inner_text().lower()
     assert any(month in birthday for month in ITALIAN_MONTHS), birthday
     # Back to English for the other tests' sake: the choice lives in this browser context only.
-    page.get_by_test_id("language").select_option("en")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.get_by_test_id("language").select_option("en")
     assert page.get_by_role("heading", level=1).inner_text() == "My client book"

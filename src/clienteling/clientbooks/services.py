@@ -27,6 +27,7 @@ from clienteling.clientbooks.selectors import group_attributes, parameters_for, 
 from clienteling.core.errors import Conflict, Invalid, NotFound
 from clienteling.customers.models import Customer
 from clienteling.organization.models import LegalEntity, Worker
+from clienteling.timeline import services as timeline
 
 
 def number_sequence_next(*, sequence: NumberSequence) -> str:
@@ -168,6 +169,12 @@ def client_book_add_customers(
         )
     )
     readmodel.create_store_entries(created)
+    timeline.book_events_record(
+        kind="added",
+        actor=actor,
+        legal_entity_id=legal_entity.pk,
+        entries=[(m.customer_id, book.identifier, book.owner_id, None) for m in created],
+    )
     return created
 
 
@@ -194,6 +201,13 @@ def client_book_remove_customers(
             details={"customers": missing},
         )
     _delete_memberships(memberships)
+    assert book is not None
+    timeline.book_events_record(
+        kind="removed",
+        actor=actor,
+        legal_entity_id=legal_entity.pk,
+        entries=[(m.customer_id, book.identifier, book.owner_id, None) for m in memberships],
+    )
     return len(memberships)
 
 
@@ -255,7 +269,7 @@ def customers_reassign(
         memberships = memberships.filter(book=source_book)
     else:
         memberships = memberships.filter(is_primary=True)
-    moving = {m.customer_id: m for m in memberships}
+    moving = {m.customer_id: m for m in memberships.select_related("book")}
     missing = sorted(c.account for c in locked if c.id not in moving)
     if missing:
         raise Invalid(
@@ -289,6 +303,16 @@ def customers_reassign(
         Membership.objects.filter(id__in=chunk).update(book=target, added_at=now, added_by=actor)
     readmodel.create_store_entries(
         Membership.objects.filter(id__in=to_move).select_related("book__owner")
+    )
+    timeline.book_events_record(
+        kind="reassigned",
+        actor=actor,
+        legal_entity_id=legal_entity.pk,
+        entries=[
+            (cid, target.identifier, target.owner_id, m.book.owner_id)
+            for cid, m in moving.items()
+            if m.book_id != target.id
+        ],
     )
     return len(moving)
 

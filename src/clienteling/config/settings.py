@@ -107,7 +107,9 @@ INSTALLED_APPS = [
     "clienteling.customers",
     "clienteling.attributes",
     "clienteling.clientbooks",
+    "clienteling.timeline",
     "clienteling.storeapp",
+    "clienteling.api",
 ]
 
 MIDDLEWARE = [

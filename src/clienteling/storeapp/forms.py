@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -153,3 +154,33 @@ def attribute_fields(
         message = str(error.message) if error is not None and error.field == attribute.code else ""
         fields.append(AttributeField(attribute, value, text, message))
     return fields
+
+
+def local_datetime(raw: str, *, time_zone: str, field_name: str) -> dt.datetime | None:
+    """A ``datetime-local`` input (``2026-11-24T15:30``) read in the legal entity's time zone."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        naive = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(
+            _("Enter a date and time such as 2026-11-24 15:30."),
+            field=field_name,
+            rule="format",
+        ) from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=zoneinfo.ZoneInfo(time_zone))
+
+
+def whole_minutes(raw: str, *, field_name: str) -> int | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise Invalid(
+            _("Enter the duration in whole minutes."), field=field_name, rule="format"
+        ) from None

@@ -19,6 +19,7 @@ urlpatterns = [
     path("store-books/", views.store_books, name="store_books"),
     path("customers/", views.search, name="search"),
     path("customers/<str:account>/", views.customer, name="customer"),
+    path("customers/<str:account>/timeline/", views.customer_timeline, name="customer_timeline"),
     path("reassign/", views.reassign, name="reassign"),
     path("switch/", views.switch, name="switch"),
 ]

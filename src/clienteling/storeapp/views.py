@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,9 +25,17 @@ from clienteling.clientbooks.permissions import Operation, require
 from clienteling.core.errors import DomainError, FeatureDisabled, Forbidden, Invalid
 from clienteling.core.pagination import page_limit
 from clienteling.customers import selectors as customer_selectors
+from clienteling.customers.models import Customer
 from clienteling.organization.selectors import worker_get
 from clienteling.storeapp.context import StoreContext, store_context, switch_context
-from clienteling.storeapp.forms import attribute_fields, filter_panel
+from clienteling.storeapp.forms import (
+    attribute_fields,
+    filter_panel,
+    local_datetime,
+    whole_minutes,
+)
+from clienteling.timeline import selectors as timeline_selectors
+from clienteling.timeline import services as timeline_services
 
 View = Callable[..., HttpResponse]
 
@@ -209,7 +219,9 @@ def customer(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpR
     )
     here = reverse("storeapp:customer", args=[found.account])
     attribute_error: Invalid | None = None
+    timeline_error: Invalid | None = None
     submitted: dict[str, str] | None = None
+    submitted_timeline: dict[str, QueryDict] = {}
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -242,11 +254,20 @@ def customer(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpR
                 else:
                     messages.success(request, _("Attribute values saved."))
                     return HttpResponseRedirect(here)
+            elif action in TIMELINE_ACTIONS:
+                try:
+                    done = _timeline_action(request, ctx, found, action)
+                except Invalid as error:
+                    timeline_error = error
+                    submitted_timeline = {action: request.POST}
+                else:
+                    messages.success(request, done)
+                    return HttpResponseRedirect(here + "#timeline-h")
             else:
                 raise Invalid(_("Unknown action."), field="action", rule="allowed_values")
         except DomainError as error:
             messages.error(request, str(error.message))
-        if attribute_error is None:
+        if attribute_error is None and timeline_error is None:
             return HttpResponseRedirect(_safe_next(request, here))
     parameters = books.parameters_for(ctx.legal_entity)
     attributes = books.group_attributes(parameters)
@@ -265,9 +286,80 @@ def customer(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpR
         and ctx.may(Operation.REMOVE_CUSTOMERS)
         and in_my_book,
     }
-    return render(
-        request, "storeapp/customer.html", context, status=422 if attribute_error else 200
+    context.update(
+        {
+            "timeline": timeline_selectors.timeline(actor=ctx.worker, customer=found),
+            "appointments": timeline_selectors.upcoming_appointments(
+                actor=ctx.worker, customer=found
+            ),
+            "activity_types": timeline_selectors.activity_types(legal_entity=ctx.legal_entity),
+            "timeline_error": timeline_error,
+            "activity_form": submitted_timeline.get("activity"),
+            "note_form": submitted_timeline.get("note"),
+            "now_local": timezone.localtime(
+                timezone=zoneinfo.ZoneInfo(ctx.legal_entity.time_zone)
+            ).strftime("%Y-%m-%dT%H:%M"),
+        }
     )
+    failed = attribute_error or timeline_error
+    return render(request, "storeapp/customer.html", context, status=422 if failed else 200)
+
+
+TIMELINE_ACTIONS = ("activity", "note", "note-edit", "note-delete")
+
+
+def _timeline_action(
+    request: HtmxHttpRequest, ctx: StoreContext, found: Customer, action: str
+) -> str:
+    """Record an activity or write, correct or withdraw a note; the success message."""
+    assert ctx.legal_entity is not None
+    post = request.POST
+    if action == "activity":
+        zone = ctx.legal_entity.time_zone
+        timeline_services.activity_record(
+            actor=ctx.worker,
+            customer=found,
+            type_code=post.get("type", ""),
+            subject=post.get("subject", ""),
+            description=post.get("description", ""),
+            occurred_at=local_datetime(
+                post.get("occurred_at", ""), time_zone=zone, field_name="occurred_at"
+            ),
+            store=ctx.store,
+            scheduled_start=local_datetime(
+                post.get("scheduled_start", ""), time_zone=zone, field_name="scheduled_start"
+            ),
+            duration_minutes=whole_minutes(
+                post.get("duration_minutes", ""), field_name="duration_minutes"
+            ),
+        )
+        return _("Activity recorded.")
+    if action == "note":
+        timeline_services.note_create(actor=ctx.worker, customer=found, text=post.get("text", ""))
+        return _("Note saved.")
+    note_id = whole_minutes(post.get("note", ""), field_name="note") or 0
+    note = timeline_selectors.note_get(actor=ctx.worker, customer=found, note_id=note_id)
+    if action == "note-edit":
+        timeline_services.note_update(actor=ctx.worker, note=note, text=post.get("text", ""))
+        return _("Note changed.")
+    timeline_services.note_delete(actor=ctx.worker, note=note)
+    return _("Note deleted.")
+
+
+@store_view
+@require_http_methods(["GET"])
+def customer_timeline(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpResponse:
+    """The next page of a customer's timeline ("Show more")."""
+    _require_legal_entity(ctx)
+    assert ctx.legal_entity is not None
+    found = customer_selectors.customer_get(
+        actor=ctx.worker, legal_entity=ctx.legal_entity, account=account
+    )
+    page = timeline_selectors.timeline(
+        actor=ctx.worker, customer=found, cursor=request.GET.get("cursor") or None
+    )
+    template = "storeapp/_timeline.html" if request.htmx else "storeapp/timeline.html"
+    return render(request, template, {"ctx": ctx, "customer": found, "timeline": page})
 
 
 @store_view

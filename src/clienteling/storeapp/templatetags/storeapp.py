@@ -9,8 +9,11 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+from clienteling.timeline.services import NOTE_EDIT_WINDOW
 
 register = template.Library()
 
@@ -64,3 +67,17 @@ def machine_value(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)
+
+
+@register.filter
+def editable_note(note: Any) -> bool:
+    """Whether the note is still within the day its author may change it in."""
+    return bool(timezone.now() - note.created_at <= NOTE_EDIT_WINDOW)
+
+
+@register.filter
+def error_for(error: Any, field_name: str) -> str:
+    """The message of a domain error when it is about ``field_name``."""
+    if error is not None and getattr(error, "field", None) == field_name:
+        return str(error.message)
+    return ""

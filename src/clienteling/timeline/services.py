@@ -1,0 +1,246 @@
+"""Writing the timeline: activity types, activities, notes and client-book events (SPEC §7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clienteling.core.errors import Conflict, Forbidden, Invalid, NotFound
+from clienteling.customers.models import Customer
+from clienteling.organization.models import LegalEntity, Store, Worker
+from clienteling.timeline import caching
+from clienteling.timeline.access import require_customer_reader
+from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note, NoteChange
+
+SUBJECT_MAX = 200
+NOTE_MAX = 4000
+MAX_APPOINTMENT_MINUTES = 24 * 60
+# An author may change what they wrote for a day; after that the note is part of the record.
+NOTE_EDIT_WINDOW = dt.timedelta(days=1)
+
+
+@transaction.atomic
+def activity_type_save(*, activity_type: ActivityType) -> ActivityType:
+    """Create or change an activity type; every process sees it at its next request (R-ACT-4)."""
+    try:
+        activity_type.full_clean()
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise Invalid(messages[0], field=field, rule="invalid") from None
+    try:
+        with transaction.atomic():
+            activity_type.save()
+    except IntegrityError:
+        raise Conflict(
+            _("Activity type %(code)s already exists in %(le)s.")
+            % {"code": activity_type.code, "le": activity_type.legal_entity.code},
+            field="code",
+        ) from None
+    caching.forget_activity_types(activity_type.legal_entity_id)
+    return activity_type
+
+
+def _subject(raw: str) -> str:
+    subject = (raw or "").strip()
+    if not subject:
+        raise Invalid(_("Give the activity a subject."), field="subject", rule="required")
+    if len(subject) > SUBJECT_MAX:
+        raise Invalid(
+            _("The subject may be at most %(max)d characters.") % {"max": SUBJECT_MAX},
+            field="subject",
+            rule="max_length",
+        )
+    return subject
+
+
+def _active_type(legal_entity: LegalEntity, code: str) -> ActivityType:
+    activity_type = ActivityType.objects.filter(legal_entity=legal_entity, code=code).first()
+    if activity_type is None:
+        raise Invalid(
+            _("%(code)s is not an activity type of %(le)s.")
+            % {"code": code, "le": legal_entity.code},
+            field="type",
+            rule="unknown",
+        )
+    if not activity_type.active:
+        raise Invalid(
+            _("The activity type %(code)s is retired.") % {"code": code},
+            field="type",
+            rule="retired",
+        )
+    return activity_type
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    actor: Worker,
+    customer: Customer,
+    type_code: str,
+    subject: str,
+    description: str = "",
+    occurred_at: dt.datetime | None = None,
+    store: Store | None = None,
+    scheduled_start: dt.datetime | None = None,
+    duration_minutes: int | None = None,
+) -> Activity:
+    """Record what happened with a customer (R-ACT-2). An appointment needs a scheduled start
+    and a duration and sits on the timeline at its start; other types take neither."""
+    require_customer_reader(actor, customer)
+    activity_type = _active_type(customer.legal_entity, type_code)
+    clean_subject = _subject(subject)
+    if store is not None and not actor.stores.filter(pk=store.pk).exists():
+        raise Invalid(_("You do not work in that store."), field="store", rule="not_assigned")
+    now = timezone.now()
+    if activity_type.is_appointment:
+        if scheduled_start is None:
+            raise Invalid(
+                _("An appointment needs a scheduled start."),
+                field="scheduled_start",
+                rule="required",
+            )
+        if duration_minutes is None or not 1 <= duration_minutes <= MAX_APPOINTMENT_MINUTES:
+            raise Invalid(
+                _("An appointment lasts from 1 to %(max)d minutes.")
+                % {"max": MAX_APPOINTMENT_MINUTES},
+                field="duration_minutes",
+                rule="range",
+            )
+        when = scheduled_start
+    else:
+        if scheduled_start is not None or duration_minutes is not None:
+            raise Invalid(
+                _("Only appointments have a scheduled start and a duration."),
+                field="scheduled_start",
+                rule="not_appointment",
+            )
+        when = occurred_at or now
+        if when > now + dt.timedelta(minutes=5):
+            raise Invalid(
+                _("An activity that is not an appointment cannot be in the future."),
+                field="occurred_at",
+                rule="not_future",
+            )
+    return Activity.objects.create(
+        legal_entity_id=customer.legal_entity_id,
+        customer=customer,
+        type=activity_type,
+        occurred_at=when,
+        subject=clean_subject,
+        description=(description or "").strip(),
+        author=actor,
+        store=store,
+        scheduled_start=scheduled_start if activity_type.is_appointment else None,
+        duration_minutes=duration_minutes if activity_type.is_appointment else None,
+    )
+
+
+def _note_text(raw: str) -> str:
+    text = (raw or "").strip()
+    if not text:
+        raise Invalid(_("A note cannot be empty."), field="text", rule="required")
+    if len(text) > NOTE_MAX:
+        raise Invalid(
+            _("A note may be at most %(max)d characters.") % {"max": NOTE_MAX},
+            field="text",
+            rule="max_length",
+        )
+    return text
+
+
+@transaction.atomic
+def note_create(*, actor: Worker, customer: Customer, text: str) -> Note:
+    """Write a note about a customer, with its author and time (R-NOTE-1)."""
+    require_customer_reader(actor, customer)
+    return Note.objects.create(
+        legal_entity_id=customer.legal_entity_id,
+        customer=customer,
+        author=actor,
+        text=_note_text(text),
+        created_at=timezone.now(),
+    )
+
+
+def _require_author_in_window(actor: Worker, note: Note) -> Note:
+    require_customer_reader(actor, note.customer)
+    locked = Note.objects.select_for_update().get(pk=note.pk)
+    if locked.deleted_at is not None:
+        raise NotFound(_("This note was deleted."), field="note")
+    if locked.author_id != actor.pk:
+        raise Forbidden(_("Only the author may change a note."), operation="note_change")
+    if timezone.now() - locked.created_at > NOTE_EDIT_WINDOW:
+        raise Forbidden(
+            _("A note can be changed only within a day of writing it."),
+            operation="note_change",
+        )
+    return locked
+
+
+@transaction.atomic
+def note_update(*, actor: Worker, note: Note, text: str) -> Note:
+    """The author corrects their note within a day; the previous text is kept (R-NOTE-1)."""
+    new_text = _note_text(text)
+    locked = _require_author_in_window(actor, note)
+    if new_text == locked.text:
+        return locked
+    now = timezone.now()
+    NoteChange.objects.create(
+        note=locked,
+        kind=NoteChange.Kind.EDITED,
+        previous_text=locked.text,
+        changed_by=actor,
+        changed_at=now,
+    )
+    locked.text, locked.edited_at = new_text, now
+    locked.save(update_fields=["text", "edited_at"])
+    return locked
+
+
+@transaction.atomic
+def note_delete(*, actor: Worker, note: Note) -> None:
+    """The author withdraws their note within a day; it leaves the timeline, its text is kept."""
+    locked = _require_author_in_window(actor, note)
+    now = timezone.now()
+    NoteChange.objects.create(
+        note=locked,
+        kind=NoteChange.Kind.DELETED,
+        previous_text=locked.text,
+        changed_by=actor,
+        changed_at=now,
+    )
+    locked.deleted_at = now
+    locked.save(update_fields=["deleted_at"])
+
+
+def book_events_record(
+    *,
+    kind: str,
+    actor: Worker,
+    entries: Iterable[tuple[int, str, int, int | None]],
+    legal_entity_id: int,
+) -> None:
+    """Record client-book changes on the customers' timelines, inside the caller's transaction.
+
+    ``entries`` holds (customer id, book number, owner id, previous owner id)."""
+    now = timezone.now()
+    BookEvent.objects.bulk_create(
+        [
+            BookEvent(
+                legal_entity_id=legal_entity_id,
+                customer_id=customer_id,
+                kind=kind,
+                book_number=number,
+                owner_id=owner_id,
+                previous_owner_id=previous_owner_id,
+                actor=actor,
+                occurred_at=now,
+            )
+            for customer_id, number, owner_id, previous_owner_id in entries
+        ],
+        batch_size=1000,
+    )

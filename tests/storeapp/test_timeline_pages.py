@@ -1,0 +1,154 @@
+"""The timeline on the customer's details in the store app (R-ACT-2, R-ACT-3, R-NOTE-1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clienteling.timeline import services
+from clienteling.timeline.models import Activity, Note
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page_of(client):
+    def open_page(worker, customer):
+        client.force_login(worker.user)
+        return reverse("storeapp:customer", args=[customer.account])
+
+    return open_page
+
+
+def test_recording_a_phone_call_puts_it_on_the_timeline(
+    client, page_of, giulia, store, customers, activity_types
+):
+    """R-ACT-2, R-ACT-3: the form records type, subject, author and the current store."""
+    url = page_of(giulia, customers[0])
+    response = client.post(
+        url,
+        {"action": "activity", "type": "PHONE", "subject": "Asked about the Luna watch"},
+        follow=True,
+    )
+    assert "Activity recorded." in response.content.decode()
+    activity = Activity.objects.get()
+    assert (activity.type.code, activity.author, activity.store) == ("PHONE", giulia, store)
+    assert 'data-kind="activity"' in response.content.decode()
+    assert "Asked about the Luna watch" in response.content.decode()
+
+
+def test_an_appointment_without_a_start_shows_the_error_beside_the_field(
+    client, page_of, giulia, customers, activity_types
+):
+    """R-ACT-2: a clear error, the form kept, nothing saved."""
+    url = page_of(giulia, customers[0])
+    response = client.post(
+        url, {"action": "activity", "type": "APPOINTMENT", "subject": "Private viewing"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "An appointment needs a scheduled start." in page
+    assert 'value="Private viewing"' in page
+    assert not Activity.objects.exists()
+
+
+def test_an_appointment_is_read_in_the_legal_entitys_time_zone_and_listed_as_upcoming(
+    client, page_of, giulia, customers, activity_types
+):
+    """R-ACT-2: the scheduled start typed in the store is local time (Europe/Rome here)."""
+    url = page_of(giulia, customers[0])
+    start = (timezone.localtime() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    client.post(
+        url,
+        {
+            "action": "activity",
+            "type": "APPOINTMENT",
+            "subject": "Private viewing",
+            "scheduled_start": start.strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": "45",
+        },
+    )
+    activity = Activity.objects.get()
+    assert activity.scheduled_start == start
+    page = client.get(url).content.decode()
+    assert "Upcoming appointments" in page and "upcoming" in page
+
+
+def test_a_bad_time_is_refused_with_the_field_named(
+    client, page_of, giulia, customers, activity_types
+):
+    """§13: bad input is a readable message, never a server error."""
+    url = page_of(giulia, customers[0])
+    response = client.post(
+        url,
+        {"action": "activity", "type": "PHONE", "subject": "Call", "occurred_at": "yesterday"},
+    )
+    assert response.status_code == 422
+    assert "Enter a date and time" in response.content.decode()
+
+
+def test_a_note_is_written_changed_and_deleted_by_its_author(client, page_of, giulia, customers):
+    """R-NOTE-1: write, correct, withdraw."""
+    url = page_of(giulia, customers[0])
+    client.post(url, {"action": "note", "text": "Prefers rose gold"})
+    note = Note.objects.get()
+    page = client.get(url).content.decode()
+    assert "Prefers rose gold" in page and "Change or delete" in page
+    client.post(url, {"action": "note-edit", "note": note.id, "text": "Prefers white gold"})
+    assert "Prefers white gold" in client.get(url).content.decode()
+    client.post(url, {"action": "note-delete", "note": note.id})
+    page = client.get(url).content.decode()
+    assert "Prefers white gold" not in page
+    assert Note.objects.get().deleted_at is not None
+
+
+def test_another_associate_sees_the_note_but_may_not_change_it(
+    client, page_of, giulia, marco, customers
+):
+    """R-NOTE-2: every reader sees every note; only the author changes it."""
+    note = services.note_create(actor=giulia, customer=customers[0], text="Anniversary in May")
+    url = page_of(marco, customers[0])
+    page = client.get(url).content.decode()
+    assert "Anniversary in May" in page and "Change or delete" not in page
+    response = client.post(url, {"action": "note-delete", "note": note.id}, follow=True)
+    assert "Only the author may change a note." in response.content.decode()
+    assert Note.objects.get().deleted_at is None
+
+
+def test_the_timeline_shows_more_pages_on_request(
+    client, page_of, giulia, customers, activity_types
+):
+    """R-ACT-3: paged; "Show more" continues after the last entry."""
+    for n in range(55):
+        services.note_create(actor=giulia, customer=customers[0], text=f"note number {n}")
+    url = page_of(giulia, customers[0])
+    page = client.get(url).content.decode()
+    assert page.count('data-kind="note"') == 50
+    assert "note number 54" in page and "note number 4<" not in page
+    more = reverse("storeapp:customer_timeline", args=[customers[0].account])
+    cursor = page.split(f"{more}?cursor=")[1].split('"')[0]
+    rest = client.get(f"{more}?cursor={cursor}", HTTP_HX_REQUEST="true").content.decode()
+    assert rest.count('data-kind="note"') == 5
+    assert "note number 0" in rest
+
+
+def test_customer_service_sees_contact_notes_and_activities_but_no_book_operations(
+    client, page_of, giulia, marco, carla, legal_entity, customers, activity_types
+):
+    """R-NOTE-1, R-NOTE-2, R-PERM-2: the customer-service view of a customer."""
+    from clienteling.clientbooks import services as books
+
+    books.client_book_add_customers(
+        actor=marco, legal_entity=legal_entity, customers=[customers[0]]
+    )
+    services.activity_record(
+        actor=giulia, customer=customers[0], type_code="PHONE", subject="Phoned about repairs"
+    )
+    services.note_create(actor=giulia, customer=customers[0], text="Ring resized")
+    page = client.get(page_of(carla, customers[0])).content.decode()
+    assert customers[0].email in page
+    assert "Phoned about repairs" in page and "Ring resized" in page
+    assert "Add to my client book" not in page and "Remove from my client book" not in page
