@@ -159,3 +159,50 @@ def test_associate_switches_to_italian_and_sees_the_same_page_in_italian(page):
     with page.expect_navigation():
         page.get_by_test_id("language").select_option("en")
     assert page.get_by_role("heading", level=1).inner_text() == "My client book"
+
+
+def test_notes_and_activities_are_seen_by_every_reader_of_the_legal_entity(browser, demo_server):
+    """R-ACT-2, R-ACT-3, R-NOTE-1, R-NOTE-2: giulia records a call and a note on a customer
+    in marco's book; marco sees both on the timeline; carla sees them in customer service."""
+    contexts = []
+
+    def as_user(username: str):  # type: ignore[no-untyped-def]
+        context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        tab = context.new_page()
+        log_in(tab, username)
+        return tab
+
+    try:
+        giulia = as_user("giulia")
+        giulia.goto("/store-books/?owner=marco")
+        account = giulia.locator("li.card").nth(6).get_attribute("data-account")
+        giulia.goto(f"/customers/{account}/")
+        assert "marco" in giulia.get_by_test_id("book").inner_text().lower()
+        giulia.get_by_text("Record an activity").click()
+        giulia.get_by_label("Type").select_option("PHONE")
+        giulia.get_by_label("Subject").fill("Called about the Luna watch strap")
+        giulia.get_by_label("Description").fill("Wants the brown alligator strap.")
+        giulia.get_by_role("button", name="Record the activity").click()
+        assert "Activity recorded." in giulia.locator(".message").first.inner_text()
+        giulia.get_by_text("Write a note").click()
+        giulia.get_by_label("Note", exact=True).first.fill("Birthday gift for her sister in June")
+        giulia.get_by_role("button", name="Save the note").click()
+        assert "Note saved." in giulia.locator(".message").first.inner_text()
+
+        for reader in ("marco", "carla"):
+            tab = as_user(reader)
+            tab.goto(f"/customers/{account}/")
+            timeline = tab.get_by_test_id("timeline")
+            first, second = timeline.locator("li.entry").nth(0), timeline.locator("li.entry").nth(1)
+            assert first.get_attribute("data-kind") == "note"
+            assert "Birthday gift for her sister in June" in first.inner_text()
+            assert "Giulia Conti" in first.inner_text()
+            assert second.get_attribute("data-kind") == "activity"
+            assert "Called about the Luna watch strap" in second.inner_text()
+            if reader == "carla":
+                assert tab.get_by_role("button", name="Add to my client book").count() == 0
+                assert tab.get_by_role("link", name="My client book").count() == 0
+    finally:
+        for context in contexts:
+            context.close()

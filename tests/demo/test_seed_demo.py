@@ -164,3 +164,18 @@ def test_seed_demo_refuses_production_settings(demo, settings):
     with pytest.raises(CommandError, match="production"):
         seed(customers=2100)
     assert Customer.objects.count() == before
+
+
+def test_demo_has_the_four_activity_types_and_some_activities_and_notes(demo):
+    from clienteling.timeline.models import Activity, ActivityType, Note
+
+    for code in ("ITJW", "LTFA"):
+        types = ActivityType.objects.filter(legal_entity__code=code).order_by("display_order")
+        assert [(t.code, t.is_appointment) for t in types] == [
+            ("VISIT", False),
+            ("EMAIL", False),
+            ("PHONE", False),
+            ("APPOINTMENT", True),
+        ]
+        assert Activity.objects.filter(legal_entity__code=code).count() > 20
+        assert Note.objects.filter(legal_entity__code=code).exists()

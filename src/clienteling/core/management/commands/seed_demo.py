@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from clienteling.attributes.models import (
     Attribute,
@@ -38,6 +39,8 @@ from clienteling.clientbooks.permissions import Operation
 from clienteling.clientbooks.services import attribute_slots_sync, client_book_add_customers
 from clienteling.customers.models import Customer
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
+from clienteling.timeline.models import Activity, ActivityType
+from clienteling.timeline.services import activity_record, activity_type_save, note_create
 
 PASSWORD = "demo"
 SEED = 20261124
@@ -131,6 +134,27 @@ def names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+# (code, English, Italian, Lithuanian, appointment)
+ACTIVITY_TYPES = [
+    ("VISIT", "Store visit", "Visita in negozio", "Apsilankymas parduotuvėje", False),
+    ("EMAIL", "E-mail", "E-mail", "El. laiškas", False),
+    ("PHONE", "Phone call", "Telefonata", "Skambutis", False),
+    ("APPOINTMENT", "Appointment", "Appuntamento", "Susitikimas", True),
+]
+SUBJECTS = {
+    "VISIT": ["Tried on the new collection", "Looked at engagement rings", "Collected a repair"],
+    "EMAIL": ["Sent the autumn lookbook", "Invitation to the private sale", "Thank-you note"],
+    "PHONE": ["Called about a special order", "Birthday wishes", "Asked about a watch service"],
+    "APPOINTMENT": ["Private viewing", "Ring sizing", "Styling session"],
+}
+NOTES = [
+    "Prefers to be called in the afternoon.",
+    "Allergic to nickel: only gold or platinum.",
+    "Buying an anniversary gift for her husband every May.",
+    "Likes understated pieces; dislikes logos.",
+    "Interested in vintage watches.",
+]
+
 NAMES = {
     "ITJW": (
         "it",
@@ -205,6 +229,9 @@ class Command(BaseCommand):
                     with transaction.atomic():
                         added = self._book(workers[user.username], entity, user.book_size)
                     self._progress(f"{code}: {added} customers added to {user.username}'s book")
+            with transaction.atomic():
+                recorded = self._interactions(entity, workers)
+            self._progress(f"{code}: {recorded} activities and notes recorded")
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready. Log in at /login/ as giulia, marco, sara, rasa or carla, "
@@ -257,6 +284,7 @@ class Command(BaseCommand):
                 code=code, defaults={"name": name, "time_zone": zone}
             )
             entities[code] = entity
+            self._activity_types(entity)
             sequence, _ = NumberSequence.objects.get_or_create(
                 legal_entity=entity, code="CLIENTBOOK", defaults={"format": "CB-######"}
             )
@@ -323,6 +351,21 @@ class Command(BaseCommand):
             workers[spec.username] = worker
         self._progress("users giulia, marco, sara, rasa, carla and admin (password 'demo')")
         return workers
+
+    def _activity_types(self, entity: LegalEntity) -> None:
+        for order, (code, en, it, lt, appointment) in enumerate(ACTIVITY_TYPES, start=1):
+            if not ActivityType.objects.filter(legal_entity=entity, code=code).exists():
+                activity_type_save(
+                    activity_type=ActivityType(
+                        legal_entity=entity,
+                        code=code,
+                        name=en,
+                        name_it=it,
+                        name_lt=lt,
+                        is_appointment=appointment,
+                        display_order=order,
+                    )
+                )
 
     # --- Customers --------------------------------------------------------------------------
 
@@ -443,6 +486,54 @@ class Command(BaseCommand):
                     )
                 )
         AttributeValue.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+    # --- Activities and notes -------------------------------------------------------------
+
+    def _interactions(self, entity: LegalEntity, workers: dict[str, Worker]) -> int:
+        """Activities and notes on about one customer in ten of each associate's book, written
+        through the services; skipped when the legal entity already has some."""
+        if Activity.objects.filter(legal_entity=entity).exists():
+            return 0
+        rng = random.Random(f"{SEED}-{entity.code}-timeline")
+        now = timezone.now()
+        count = 0
+        for spec in USERS:
+            if not spec.book_size or entity.code not in spec.legal_entities:
+                continue
+            author = workers[spec.username]
+            store = author.stores.filter(legal_entity=entity).order_by("code").first()
+            members = Customer.objects.filter(
+                book_memberships__book__owner=author, legal_entity=entity
+            ).order_by("account")
+            for customer in members[: spec.book_size // 10]:
+                for _n in range(rng.randrange(1, 4)):
+                    code = rng.choice(["VISIT", "EMAIL", "PHONE"])
+                    activity_record(
+                        actor=author,
+                        customer=customer,
+                        type_code=code,
+                        subject=rng.choice(SUBJECTS[code]),
+                        occurred_at=now - dt.timedelta(days=rng.randrange(1, 400)),
+                        store=store if code == "VISIT" else None,
+                    )
+                    count += 1
+                if rng.random() < 0.3:
+                    activity_record(
+                        actor=author,
+                        customer=customer,
+                        type_code="APPOINTMENT",
+                        subject=rng.choice(SUBJECTS["APPOINTMENT"]),
+                        store=store,
+                        scheduled_start=(now + dt.timedelta(days=rng.randrange(1, 30))).replace(
+                            minute=0, second=0, microsecond=0
+                        ),
+                        duration_minutes=rng.choice([30, 45, 60]),
+                    )
+                    count += 1
+                if rng.random() < 0.5:
+                    note_create(actor=author, customer=customer, text=rng.choice(NOTES))
+                    count += 1
+        return count
 
     # --- Client books -----------------------------------------------------------------------
 
