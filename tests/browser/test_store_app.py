@@ -200,6 +200,9 @@ def test_notes_and_activities_are_seen_by_every_reader_of_the_legal_entity(brows
             assert "Giulia Conti" in first.inner_text()
             assert second.get_attribute("data-kind") == "activity"
             assert "Called about the Luna watch strap" in second.inner_text()
+            if reader == "marco":
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                tab.screenshot(path=str(SCREENSHOTS / "customer.png"), full_page=True)
             if reader == "carla":
                 assert tab.get_by_role("button", name="Add to my client book").count() == 0
                 assert tab.get_by_role("link", name="My client book").count() == 0

@@ -57,13 +57,19 @@ def store_view(view: View) -> View:
             ctx = store_context(request)
         except Forbidden as error:
             return render(request, "storeapp/problem.html", {"error": error}, status=error.status)
+        # Times read and shown in the store are the legal entity's local time.
+        zone = ctx.legal_entity.time_zone if ctx.legal_entity else None
         try:
+            if zone:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
             return view(request, ctx, *args, **kwargs)
         except DomainError as error:
             template = "storeapp/_problem.html" if request.htmx else "storeapp/problem.html"
             # htmx swaps only successful answers; the message is the content either way.
             status = 200 if request.htmx else error.status
             return render(request, template, {"ctx": ctx, "error": error}, status=status)
+        finally:
+            timezone.deactivate()
 
     return wrapper
 
@@ -179,7 +185,8 @@ def search(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     assert ctx.legal_entity is not None
     require(ctx.worker, Operation.READ_CUSTOMER_DETAILS)
     query = request.GET.get("q", "").strip()
-    all_stores = request.GET.get("all_stores") in ("on", "true", "1")
+    # A worker with no store (customer service, HQ) has only the legal entity to search.
+    all_stores = request.GET.get("all_stores") in ("on", "true", "1") or ctx.store is None
     results: list[Any] = []
     error = None
     if query:
@@ -198,6 +205,7 @@ def search(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         "ctx": ctx,
         "query": query,
         "all_stores": all_stores,
+        "storeless": ctx.store is None,
         "rows": rows,
         "error": error,
         "may_add": ctx.clienteling_enabled and ctx.may(Operation.ADD_CUSTOMER),

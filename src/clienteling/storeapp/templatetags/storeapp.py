@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 from django.template.defaultfilters import date as date_filter
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -81,3 +81,23 @@ def error_for(error: Any, field_name: str) -> str:
     if error is not None and getattr(error, "field", None) == field_name:
         return str(error.message)
     return ""
+
+
+@register.filter
+def consents(customer: Any) -> list[str]:
+    """The channels the customer agreed to be contacted by, in the active language."""
+    channels = [
+        (customer.consent_email, _("email")),
+        (customer.consent_phone, _("phone")),
+        (customer.consent_sms, _("text message")),
+    ]
+    return [label for agreed, label in channels if agreed]
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """``it`` → "Italian" in the active language; a code Django does not know stays as it is."""
+    try:
+        return str(translation.get_language_info(code)["name_translated"])
+    except KeyError:
+        return code

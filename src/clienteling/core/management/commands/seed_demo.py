@@ -188,6 +188,10 @@ NAMES = {
     ),
 }
 CITIES = {"ITJW": ["Milano", "Roma", "Monza", "Bergamo", "Como"], "LTFA": ["Vilnius", "Kaunas"]}
+STREETS = {
+    "ITJW": ["Via Manzoni", "Corso Venezia", "Via Garibaldi", "Via Roma", "Viale Monza"],
+    "LTFA": ["Gedimino pr.", "Pilies g.", "Vokiečių g.", "Laisvės al.", "Savanorių pr."],
+}
 
 
 def ascii_letters(text: str) -> str:
@@ -401,6 +405,8 @@ class Command(BaseCommand):
                 last_name=last,
                 email=f"{email_name}.{index + 1}@example.com",
                 phone=f"{phone_prefix} {rng.randrange(1000000, 9999999)}",
+                street=f"{rng.choice(STREETS[entity.code])} {rng.randrange(1, 120)}",
+                postal_code=f"{rng.randrange(10000, 99999)}",
                 city=rng.choice(CITIES[entity.code]),
                 country=entity.code[:2],
                 preferred_language=language if rng.random() < 0.8 else "en",
