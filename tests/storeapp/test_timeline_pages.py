@@ -154,9 +154,7 @@ def test_customer_service_sees_contact_notes_and_activities_but_no_book_operatio
     assert "Add to my client book" not in page and "Remove from my client book" not in page
 
 
-def test_customer_service_without_a_store_searches_the_whole_legal_entity(
-    client, carla, customers
-):
+def test_customer_service_without_a_store_searches_the_whole_legal_entity(client, carla, customers):
     """R-SRCH-1: a worker with no store has every store of the legal entity to search."""
     client.force_login(carla.user)
     page = client.get(reverse("storeapp:search"), {"q": customers[0].account}).content.decode()

@@ -74,20 +74,24 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
-    phone_id = subprocess.run(
-        [
-            *manage,
-            "shell",
-            "-c",
-            "from clienteling.timeline.models import ActivityType as T; "
-            "print(T.objects.get(legal_entity__code='ITJW', code='PHONE').pk)",
-        ],
-        env=env,
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip().splitlines()[-1]
+    phone_id = (
+        subprocess.run(
+            [
+                *manage,
+                "shell",
+                "-c",
+                "from clienteling.timeline.models import ActivityType as T; "
+                "print(T.objects.get(legal_entity__code='ITJW', code='PHONE').pk)",
+            ],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     servers, urls = [], []
     for _ in range(2):
         port = _free_port()
