@@ -87,3 +87,13 @@ def test_health_probe_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_production_without_redis_is_warned_about_in_the_deploy_checks(settings):
+    """R-ACT-4: a per-process cache cannot tell other processes of a change."""
+    from clienteling.core.checks import shared_cache_in_production
+
+    settings.PRODUCTION, settings.REDIS_URL = True, ""
+    assert [m.id for m in shared_cache_in_production(None)] == ["clienteling.W001"]
+    settings.REDIS_URL = "redis://cache:6379/0"
+    assert shared_cache_in_production(None) == []

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "clienteling.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from clienteling.core import checks  # noqa: F401  (registers the checks)
