@@ -35,6 +35,13 @@ def parse_value(attribute: Attribute, raw: Any) -> TypedValue:
         if not isinstance(raw, str):
             raise _refuse(attribute, "type", _("%(name)s must be text.") % {"name": name})
         text = raw.strip()
+        if "\x00" in text:
+            # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+            raise _refuse(
+                attribute,
+                "characters",
+                _("%(name)s contains a character that is not allowed.") % {"name": name},
+            )
         if len(text) > MAX_TEXT:
             raise _refuse(
                 attribute,

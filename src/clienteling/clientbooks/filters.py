@@ -130,7 +130,8 @@ def parse_filter(
             raw = values_of(key)[-1].strip()
             if not raw:  # an untouched field of a submitted form
                 continue
-            if not raw.isdigit() or int(raw) > MAX_UPCOMING_DAYS:
+            # isascii: str.isdigit() also accepts digits such as '²' that int() refuses.
+            if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_UPCOMING_DAYS:
                 raise Invalid(
                     _("Give a number of days from 0 to %(max)d.") % {"max": MAX_UPCOMING_DAYS},
                     field=key,

@@ -233,8 +233,11 @@ def _page(
     return CardPage(cards, next_cursor, [(s.code, s.label, s.kind) for s in sources], total)
 
 
-def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySource]) -> list[Card]:
-    customers = [row.customer for row in rows]
+def _card_properties(
+    legal_entity: LegalEntity, customers: Sequence[Customer], sources: list[PropertySource]
+) -> dict[int, list[CardProperty]]:
+    """Per customer id, the card's properties: one query for the attribute values and one
+    batched call for the measures, whatever the number of customers."""
     attribute_ids = [s.attribute.id for s in sources if s.attribute is not None]
     values: dict[tuple[int, int], Any] = {}
     if attribute_ids and customers:
@@ -248,11 +251,8 @@ def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySou
         measures = measure_provider().values(
             legal_entity, [c.account for c in customers], measure_codes
         )
-    cards = []
-    for row, customer in zip(rows, customers, strict=True):
-        book = row.membership.book if isinstance(row, StoreEntry) else row.book
-        owner = book.owner
-        properties = [
+    return {
+        customer.id: [
             CardProperty(
                 code=s.code,
                 label=s.label,
@@ -267,6 +267,26 @@ def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySou
             )
             for s in sources
         ]
+        for customer in customers
+    }
+
+
+def customer_card_properties(
+    *, legal_entity: LegalEntity, customer: Customer
+) -> list[CardProperty]:
+    """The three properties a customer's card shows (R-BOOK-6), for the customer's details."""
+    sources = card_property_sources(legal_entity, parameters_for(legal_entity))
+    return _card_properties(legal_entity, [customer], sources)[customer.id]
+
+
+def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySource]) -> list[Card]:
+    customers = [row.customer for row in rows]
+    properties_of = _card_properties(legal_entity, customers, sources)
+    cards = []
+    for row, customer in zip(rows, customers, strict=True):
+        book = row.membership.book if isinstance(row, StoreEntry) else row.book
+        owner = book.owner
+        properties = properties_of[customer.id]
         cards.append(
             Card(
                 account=customer.account,
@@ -345,6 +365,15 @@ def store_client_book_cards(
         card_filter=card_filter,
         cursor=cursor,
         limit=limit,
+    )
+
+
+def client_book_of(*, legal_entity: LegalEntity, owner: Worker) -> ClientBook | None:
+    """The owner's client book in the legal entity, if it has one."""
+    return (
+        ClientBook.objects.filter(legal_entity=legal_entity, owner=owner)
+        .select_related("owner__user")
+        .first()
     )
 
 

@@ -5,6 +5,7 @@ from clienteling.config.health import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("clienteling.api.urls")),
     path("healthz", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("clienteling.storeapp.urls")),

@@ -71,11 +71,13 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
             if key.kind is dt.datetime:
                 decoded.append(dt.datetime.fromisoformat(value))
             elif key.kind is int:
-                if isinstance(value, bool) or not isinstance(value, int):
+                # Beyond 64 bits the databases cannot compare it (SQLite raises OverflowError).
+                if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
                     raise ValueError
                 decoded.append(value)
             else:
-                if not isinstance(value, str):
+                # A forged cursor could carry NUL, which PostgreSQL text cannot hold.
+                if not isinstance(value, str) or "\x00" in value:
                     raise ValueError
                 decoded.append(value)
         except (TypeError, ValueError):

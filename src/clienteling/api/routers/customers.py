@@ -1,0 +1,216 @@
+"""Customers: search (R-SRCH-1), details, attribute values (R-ATTR-4)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Body, Path, Query, Router
+
+from clienteling.api.routers.clientbooks import Cursor, Limit
+from clienteling.api.routers.common import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    LegalEntityCode,
+    resolve,
+)
+from clienteling.api.schemas import (
+    ACCOUNT_PATTERN,
+    CODE_PATTERN,
+    TEXT_PATTERN,
+    AddressOut,
+    AttributesSetOut,
+    AttributeValueOut,
+    BookOut,
+    ConsentOut,
+    CustomerOut,
+    MembershipOut,
+    PropertyOut,
+    SearchPageOut,
+    SearchResultOut,
+    Value,
+    json_value,
+)
+from clienteling.attributes.models import AttributeValue
+from clienteling.clientbooks import selectors as books
+from clienteling.clientbooks import services as book_services
+from clienteling.clientbooks.permissions import Operation, require
+from clienteling.core.pagination import DEFAULT_LIMIT, SortKey, after, decode_cursor, encode_cursor
+from clienteling.customers import selectors as customer_selectors
+from clienteling.customers.models import Customer
+from clienteling.organization.models import LegalEntity
+from clienteling.organization.selectors import store_get
+
+router = Router(tags=["customers"])
+
+AccountPath = Annotated[
+    str,
+    Path(
+        pattern=ACCOUNT_PATTERN,
+        max_length=30,
+        description="The account number.",
+        example="IT000042",
+    ),
+]
+SEARCH_KEYS = [SortKey("rank", int, descending=True), SortKey("sort_name"), SortKey("id", int)]
+
+
+@router.get(
+    "/legal-entities/{le}/customers",
+    response={200: SearchPageOut, **READ_ERRORS},
+    operation_id="customer_search",
+    summary="Search customers",
+    description="By name (any keyword; more keywords matched rank first), email, phone "
+    "(formatting ignored) and account number. Limited to the customers in the store's address "
+    "books (store=, default the caller's first store in the legal entity) unless all_stores=true, "
+    "which needs at least 4 characters.",
+)
+def customer_search(
+    request: HttpRequest,
+    le: LegalEntityCode,
+    q: Annotated[
+        str,
+        Query(..., min_length=1, max_length=200, pattern=TEXT_PATTERN, description="Search text."),
+    ],
+    all_stores: Annotated[
+        bool, Query(False, description="Search every store of the legal entity.")
+    ] = False,
+    store: Annotated[
+        str | None,
+        Query(None, pattern=CODE_PATTERN, max_length=20, description="The store to search in."),
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> SearchPageOut:
+    actor, legal_entity = resolve(request, le)
+    require(actor, Operation.READ_CUSTOMER_DETAILS)
+    the_store = (
+        store_get(actor=actor, legal_entity=legal_entity, code=store)
+        if store
+        else actor.stores.filter(legal_entity=legal_entity).order_by("code").first()
+    )
+    found = customer_selectors.customer_search(
+        actor=actor,
+        scope=customer_selectors.SearchScope(legal_entity, the_store, all_stores),
+        query=q,
+    )
+    if cursor:
+        found = found.filter(after(SEARCH_KEYS, decode_cursor(cursor, SEARCH_KEYS)))
+    rows = list(found[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    memberships = books.books_of_customers(legal_entity=legal_entity, customers=rows)
+    items = []
+    for customer in rows:
+        primary = next(iter(memberships.get(customer.id, [])), None)
+        items.append(
+            SearchResultOut(
+                account=customer.account,
+                name=customer.display_name,
+                email=customer.email,
+                phone=customer.phone,
+                book=BookOut(id=primary.book.identifier, owner=primary.book.owner.user.username)
+                if primary
+                else None,
+            )
+        )
+    next_cursor = (
+        encode_cursor([getattr(rows[-1], k.name) for k in SEARCH_KEYS]) if more and rows else None
+    )
+    return SearchPageOut(items=items, next_cursor=next_cursor)
+
+
+def _attribute_values(legal_entity: LegalEntity, customer: Customer) -> list[AttributeValueOut]:
+    attributes = books.group_attributes(books.parameters_for(legal_entity))
+    values: dict[int, Any] = {
+        v.attribute_id: v.value
+        for v in AttributeValue.objects.filter(
+            customer=customer, attribute__in=[a.id for a in attributes]
+        )
+    }
+    return [
+        AttributeValueOut(
+            code=a.code,
+            label=a.localized_name(),
+            data_type=a.data_type,
+            value=json_value(values.get(a.id)),
+        )
+        for a in attributes
+    ]
+
+
+@router.get(
+    "/legal-entities/{le}/customers/{account}",
+    response={200: CustomerOut, **READ_ERRORS},
+    operation_id="customer_get",
+    summary="Customer details",
+    description="Contact data, consent, every client book attribute value, the card's "
+    "properties and the client book(s) the customer is in.",
+)
+def customer_get(request: HttpRequest, le: LegalEntityCode, account: AccountPath) -> CustomerOut:
+    actor, legal_entity = resolve(request, le)
+    require(actor, Operation.READ_CUSTOMER_DETAILS)
+    customer = customer_selectors.customer_get(
+        actor=actor, legal_entity=legal_entity, account=account
+    )
+    memberships = books.customer_books(legal_entity=legal_entity, customer=customer)
+    return CustomerOut(
+        account=customer.account,
+        name=customer.display_name,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        email=customer.email,
+        phone=customer.phone,
+        address=AddressOut(
+            street=customer.street,
+            city=customer.city,
+            postal_code=customer.postal_code,
+            country=customer.country,
+        ),
+        preferred_language=customer.preferred_language,
+        consent=ConsentOut(
+            email=customer.consent_email, phone=customer.consent_phone, sms=customer.consent_sms
+        ),
+        attributes=_attribute_values(legal_entity, customer),
+        properties=[
+            PropertyOut(code=p.code, label=p.label, value=json_value(p.value), kind=p.kind)  # type: ignore[arg-type]
+            for p in books.customer_card_properties(legal_entity=legal_entity, customer=customer)
+        ],
+        books=[
+            MembershipOut(
+                id=m.book.identifier, owner=m.book.owner.user.username, primary=m.is_primary
+            )
+            for m in memberships
+        ],
+    )
+
+
+ATTRIBUTES_BODY = Body(
+    ...,
+    description="Attribute code → value (text, number, true/false, or a date as YYYY-MM-DD); "
+    'null or "" clears the value. One bad value refuses them all (422 naming the attribute).',
+    example={"PREF_CATEGORY": "Shoes", "BIRTHDAY": "1985-06-14", "RING_SIZE": 52},
+)
+
+
+@router.patch(
+    "/legal-entities/{le}/customers/{account}/attributes",
+    response={200: AttributesSetOut, **WRITE_ERRORS},
+    operation_id="customer_attributes_set",
+    summary="Set attribute values",
+    description="Sets (or clears) values of the client book attributes; the others keep theirs.",
+)
+def customer_attributes_set(
+    request: HttpRequest,
+    le: LegalEntityCode,
+    account: AccountPath,
+    payload: Annotated[dict[str, Value], ATTRIBUTES_BODY],
+) -> AttributesSetOut:
+    actor, legal_entity = resolve(request, le)
+    customer = customer_selectors.customer_get(
+        actor=actor, legal_entity=legal_entity, account=account
+    )
+    book_services.customer_attributes_set(actor=actor, customer=customer, values=payload)
+    return AttributesSetOut(
+        account=customer.account, attributes=_attribute_values(legal_entity, customer)
+    )

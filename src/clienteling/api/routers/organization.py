@@ -1,0 +1,42 @@
+"""The caller: who they are, where they work, what they may do."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+
+from clienteling.api.auth import actor_of
+from clienteling.api.schemas import ErrorOut, LegalEntityOut, MeOut, StoreOut
+from clienteling.clientbooks.permissions import granted_operations
+from clienteling.clientbooks.selectors import parameters_for
+from clienteling.organization.selectors import legal_entities_of
+
+router = Router(tags=["caller"])
+
+
+@router.get(
+    "/me",
+    response={200: MeOut, 401: ErrorOut, 403: ErrorOut},
+    summary="The caller",
+    description="Username, legal entities (with the clienteling switch), stores and the "
+    "operations the caller is granted.",
+)
+def me(request: HttpRequest) -> MeOut:
+    actor = actor_of(request)
+    legal_entities = list(legal_entities_of(actor).order_by("code"))
+    stores = actor.stores.filter(legal_entity__in=legal_entities).select_related("legal_entity")
+    return MeOut(
+        username=actor.username,
+        name=actor.user.get_full_name() or actor.username,
+        legal_entities=[
+            LegalEntityOut(
+                code=le.code, name=le.name, clienteling_enabled=parameters_for(le).enabled
+            )
+            for le in legal_entities
+        ],
+        stores=[
+            StoreOut(code=s.code, name=s.name, legal_entity=s.legal_entity.code)
+            for s in stores.order_by("legal_entity__code", "code")
+        ],
+        operations=granted_operations(actor),
+    )

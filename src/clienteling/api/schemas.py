@@ -1,0 +1,335 @@
+"""The JSON shapes of the API (CONTRACT.md "JSON API"): pages, cards, errors and the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from ninja import Field, Schema
+from pydantic import StringConstraints
+
+# What a customer account, a code and a username may look like (the models' validators);
+# a path or body value outside these is refused before it reaches the database.
+ACCOUNT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+USERNAME_PATTERN = r"^[\w.@+-]{1,150}$"
+# Printable text without control characters (PostgreSQL text cannot hold NUL).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{0,2000}$"
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+MAX_ACCOUNTS = 10_000
+
+Value = bool | int | float | str | None
+
+ERROR_CODES = Literal[
+    "not_found", "forbidden", "conflict", "invalid", "feature_disabled", "unauthenticated"
+]
+
+
+class ErrorBody(Schema):
+    code: ERROR_CODES = Field(..., description="What kind of error it is.")
+    message: str = Field(..., description="A sentence for people, in the caller's language.")
+    field: str | None = Field(None, description="The input field the error is about, if any.")
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Machine-readable specifics: the rule broken, the operation refused, "
+        "what a conflict is with.",
+    )
+
+
+class ErrorOut(Schema):
+    """Every error of the API has this shape."""
+
+    error: ErrorBody
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "error": {
+                        "code": "conflict",
+                        "message": "Customer IT000042 is already in the client book CB-000002 "
+                        "of Marco Bianchi (marco).",
+                        "field": "customers",
+                        "details": {"customer": "IT000042", "book": "CB-000002", "owner": "marco"},
+                    }
+                }
+            ]
+        }
+    }
+
+
+class NamedCode(Schema):
+    code: str
+    name: str
+
+
+class LegalEntityOut(Schema):
+    code: str
+    name: str
+    clienteling_enabled: bool
+
+
+class StoreOut(Schema):
+    code: str
+    name: str
+    legal_entity: str
+
+
+class MeOut(Schema):
+    username: str
+    name: str
+    legal_entities: list[LegalEntityOut]
+    stores: list[StoreOut]
+    operations: list[str] = Field(
+        ..., description="The operations the caller is granted (API names)."
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "username": "giulia",
+                    "name": "Giulia Rossi",
+                    "legal_entities": [
+                        {"code": "ITJW", "name": "Jewellery Italy", "clienteling_enabled": True}
+                    ],
+                    "stores": [
+                        {"code": "MI01", "name": "Milano Montenapoleone", "legal_entity": "ITJW"}
+                    ],
+                    "operations": [
+                        "view_own_client_book",
+                        "view_store_client_books",
+                        "add_customer_to_client_book",
+                        "remove_customers_from_client_book",
+                        "read_customer_details",
+                        "edit_customer_attributes",
+                    ],
+                }
+            ]
+        }
+    }
+
+
+class BookOut(Schema):
+    id: str = Field(..., description="The client book identifier, e.g. CB-000001.")
+    owner: str = Field(..., description="The username of the book's owner.")
+
+
+class MembershipOut(BookOut):
+    primary: bool
+
+
+class PropertyOut(Schema):
+    code: str
+    label: str
+    value: Value = Field(
+        ..., description="Dates as YYYY-MM-DD, numbers as numbers; null when there is no value."
+    )
+    kind: Literal["measure", "attribute"]
+
+
+class CardOut(Schema):
+    account: str
+    name: str
+    email: str
+    phone: str
+    book: BookOut | None
+    properties: list[PropertyOut] = Field(
+        ..., description="Exactly three when at least three are configured (R-BOOK-6)."
+    )
+
+
+CARD_EXAMPLE: dict[str, Any] = {
+    "account": "IT000042",
+    "name": "Chiara Esposito",
+    "email": "chiara.esposito@example.com",
+    "phone": "+39 333 1234567",
+    "book": {"id": "CB-000001", "owner": "giulia"},
+    "properties": [
+        {"code": "BIRTHDAY", "label": "Birthday", "value": "1985-06-14", "kind": "attribute"},
+        {"code": "ANNIVERSARY", "label": "Anniversary", "value": None, "kind": "attribute"},
+        {
+            "code": "PREF_CATEGORY",
+            "label": "Preferred category",
+            "value": "Handbags",
+            "kind": "attribute",
+        },
+    ],
+}
+
+
+class CardPageOut(Schema):
+    items: list[CardOut]
+    next_cursor: str | None = Field(..., description="Pass as cursor= for the next page.")
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"items": [CARD_EXAMPLE], "next_cursor": None}]}
+    }
+
+
+class SearchResultOut(Schema):
+    account: str
+    name: str
+    email: str
+    phone: str
+    book: BookOut | None = Field(..., description="The customer's (primary) client book.")
+
+
+class SearchPageOut(Schema):
+    items: list[SearchResultOut]
+    next_cursor: str | None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "account": "IT000042",
+                            "name": "Chiara Esposito",
+                            "email": "chiara.esposito@example.com",
+                            "phone": "+39 333 1234567",
+                            "book": {"id": "CB-000001", "owner": "giulia"},
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    }
+
+
+class AddressOut(Schema):
+    street: str
+    city: str
+    postal_code: str
+    country: str
+
+
+class ConsentOut(Schema):
+    email: bool
+    phone: bool
+    sms: bool
+
+
+class AttributeValueOut(Schema):
+    code: str
+    label: str
+    data_type: str
+    value: Value
+
+
+class CustomerOut(Schema):
+    account: str
+    name: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    address: AddressOut
+    preferred_language: str
+    consent: ConsentOut
+    attributes: list[AttributeValueOut] = Field(
+        ..., description="Every attribute of the client book attribute group, in display order."
+    )
+    properties: list[PropertyOut] = Field(..., description="The card's properties (R-BOOK-6).")
+    books: list[MembershipOut] = Field(..., description="The client books it is in, primary first.")
+
+
+class AttributeOut(Schema):
+    code: str
+    name: str
+    data_type: Literal["text", "integer", "decimal", "boolean", "date"]
+    refinable: bool
+    display_order: int
+    allowed_values: list[str]
+    unit: str
+    min_value: float | None
+    max_value: float | None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "code": "PREF_CATEGORY",
+                    "name": "Preferred category",
+                    "data_type": "text",
+                    "refinable": True,
+                    "display_order": 3,
+                    "allowed_values": ["Handbags", "Shoes", "Jewellery", "Watches"],
+                    "unit": "",
+                    "min_value": None,
+                    "max_value": None,
+                }
+            ]
+        }
+    }
+
+
+AccountNumber = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN, max_length=30)]
+
+
+class CustomersIn(Schema):
+    customers: list[AccountNumber] = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_ACCOUNTS,
+        description="Account numbers of customers of the legal entity.",
+    )
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"customers": ["IT000042"]}]},
+    }
+
+
+class ReassignIn(Schema):
+    customers: list[AccountNumber] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ACCOUNTS,
+        description="Account numbers to move; leave out with from_worker to move a whole book.",
+    )
+    to_worker: str = Field(..., pattern=USERNAME_PATTERN, description="Username of the new owner.")
+    from_worker: str | None = Field(
+        None,
+        pattern=USERNAME_PATTERN,
+        description="Move out of this associate's book (all of it when customers is left out).",
+    )
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"customers": ["IT000042"], "to_worker": "marco"}]},
+    }
+
+
+class AddedOut(Schema):
+    added: list[str] = Field(..., description="Accounts newly added (already there: not listed).")
+    book: BookOut | None
+
+
+class RemovedOut(Schema):
+    removed: int
+
+
+class ReassignedOut(Schema):
+    moved: int
+    book: BookOut | None = Field(..., description="The book the customers are now in.")
+
+
+class AttributesSetOut(Schema):
+    account: str
+    attributes: list[AttributeValueOut]
+
+
+def json_value(value: Any) -> Value:
+    """A property or attribute value as JSON: dates as ISO text, decimals as numbers."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
