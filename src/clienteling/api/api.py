@@ -9,10 +9,10 @@ from ninja import NinjaAPI
 
 from clienteling.api import errors
 from clienteling.api.auth import BearerToken, BrowserSession
-from clienteling.api.routers import attributes, clientbooks, customers, organization
+from clienteling.api.routers import attributes, clientbooks, customers, organization, timeline
 
-DESCRIPTION = """Clienteling for other systems: client books, customer cards, customers and
-their attribute values. Authenticate with `Authorization: Bearer <token>` (made by
+DESCRIPTION = """Clienteling for other systems: client books, customer cards, customers,
+their attribute values, activities and notes. Authenticate with `Authorization: Bearer <token>` (made by
 `manage.py create_api_token USERNAME` or in the back office) or with the store app's
 session (unsafe methods then need the `X-CSRFToken` header).
 
@@ -42,8 +42,7 @@ api.add_router("", organization.router)
 api.add_router("", clientbooks.router)
 api.add_router("", customers.router)
 api.add_router("", attributes.router)
-# Timeline (activities, notes, activity types; CONTRACT.md) joins here as
-# api.add_router("", timeline.router) once the timeline app offers its selectors and services.
+api.add_router("", timeline.router)
 
 # The dynamic client book filters, documented as query parameters whose names follow a
 # pattern (HQ defines the attributes at run time). Other query parameters are ignored, so the

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clienteling.core.errors import NotFound
-from clienteling.core.pagination import SortKey, decode_cursor, encode_cursor
+from clienteling.core.pagination import SortKey, after, decode_cursor, encode_cursor
 from clienteling.customers.models import Customer
 from clienteling.organization.models import LegalEntity, Worker
 from clienteling.timeline import caching
@@ -147,3 +147,32 @@ def note_get(*, actor: Worker, customer: Customer, note_id: int) -> Note:
     if note is None:
         raise NotFound(_("Note not found."), field="note")
     return note
+
+
+NOTE_KEYS = [
+    SortKey("created_at", dt.datetime, descending=True),
+    SortKey("id", int, descending=True),
+]
+
+
+@dataclass(frozen=True)
+class NotePage:
+    items: list[Note]
+    next_cursor: str | None
+
+
+def notes(
+    *, actor: Worker, customer: Customer, cursor: str | None = None, limit: int = 50
+) -> NotePage:
+    """The customer's notes, newest first, whoever wrote them (R-NOTE-1, R-NOTE-2)."""
+    require_customer_reader(actor, customer)
+    found = Note.objects.filter(customer=customer, deleted_at__isnull=True).select_related(
+        "author__user"
+    )
+    if cursor:
+        found = found.filter(after(NOTE_KEYS, decode_cursor(cursor, NOTE_KEYS)))
+    rows = list(found.order_by("-created_at", "-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor([rows[-1].created_at, rows[-1].id]) if more and rows else None
+    return NotePage(items=rows, next_cursor=next_cursor)
