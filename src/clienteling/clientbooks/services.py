@@ -375,17 +375,9 @@ def customer_attributes_set(
     return {code: value for code, (_attribute, value) in parsed.items()}
 
 
-@transaction.atomic
-def clienteling_parameters_update(
-    *, legal_entity: LegalEntity, **changes: Any
-) -> ClientelingParameters:
-    """Change a legal entity's clienteling parameters; in force at the next request (R-DIST-1).
-
-    Switching to exclusive mode is refused while a customer is in more than one book.
-    """
-    parameters, _created = ClientelingParameters.objects.select_for_update().get_or_create(
-        legal_entity=legal_entity
-    )
+def clienteling_parameters_validate(*, legal_entity: LegalEntity, **changes: Any) -> None:
+    """Refuse parameters that cannot hold: exclusive mode while a customer is in more than one
+    book, a number sequence of another legal entity."""
     unknown = set(changes) - {
         "enabled",
         "membership_mode",
@@ -415,6 +407,17 @@ def clienteling_parameters_update(
             field="client_book_sequence",
             rule="same_legal_entity",
         )
+
+
+@transaction.atomic
+def clienteling_parameters_update(
+    *, legal_entity: LegalEntity, **changes: Any
+) -> ClientelingParameters:
+    """Change a legal entity's clienteling parameters; in force at the next request (R-DIST-1)."""
+    parameters, _created = ClientelingParameters.objects.select_for_update().get_or_create(
+        legal_entity=legal_entity
+    )
+    clienteling_parameters_validate(legal_entity=legal_entity, **changes)
     for name, value in changes.items():
         setattr(parameters, name, value)
     parameters.save()
@@ -458,3 +461,19 @@ def store_visibility_sync(*, owners: Sequence[Worker]) -> None:
     """After address books of workers or stores changed: recompute which stores show whose
     client book (R-BOOK-9). Call with every worker whose visibility may have changed."""
     readmodel.rebuild_store_entries_for_owners([w.id for w in owners])
+
+
+@transaction.atomic
+def attribute_save(*, attribute: Attribute) -> Attribute:
+    """Create or change an attribute definition from the back office. An attribute that stops
+    being refinable gives up its filter slot (its card column is cleared); a newly refinable
+    one gets a free slot (R-ATTR-3, R-BOOK-7)."""
+    previous_slot = attribute.filter_slot if not attribute.can_be_refined else None
+    if previous_slot:
+        attribute.filter_slot = None
+    attribute.save()
+    if previous_slot:
+        readmodel.refresh_slot(attribute, previous_slot)
+    attribute_slots_sync()
+    attribute.refresh_from_db()
+    return attribute

@@ -1,0 +1,100 @@
+"""Back office: customers with their attribute values, client book and activities (R-ORG-4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
+
+from clienteling.attributes.admin import AttributeValueInline
+from clienteling.clientbooks.models import Membership
+from clienteling.core.errors import Invalid
+from clienteling.customers.models import Customer
+from clienteling.customers.services import customer_update
+from clienteling.timeline.selectors import timeline_page
+
+
+class MembershipInline(admin.TabularInline):
+    """The client book(s) the customer is in; changed in the store app or the API."""
+
+    model = Membership
+    fk_name = "customer"
+    extra = 0
+    fields = ("book", "is_primary", "added_at", "added_by")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("client book")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("book__owner__user", "added_by__user")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("account", "last_name", "first_name", "email", "phone", "legal_entity")
+    list_filter = ("legal_entity",)
+    search_fields = ("=account", "last_name", "first_name", "email")
+    list_select_related = ("legal_entity",)
+    # Counting a million customers on every page costs more than the page.
+    show_full_result_count = False
+    filter_horizontal = ("address_books",)
+    inlines = (AttributeValueInline, MembershipInline)
+    change_form_template = "admin/customers/customer/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("legal_entity", "account", "first_name", "last_name")}),
+        (_("Contact"), {"fields": ("email", "phone", "street", "postal_code", "city", "country")}),
+        (
+            _("Language and consent"),
+            {"fields": ("preferred_language", "consent_email", "consent_phone", "consent_sms")},
+        ),
+        (_("Store address books"), {"fields": ("address_books",)}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # The account number is how every system names the customer.
+        return ("legal_entity", "account") if obj else ()
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        if change:
+            # Through the service, so the cards that show the customer follow at once.
+            customer_update(customer=obj)
+        else:
+            obj.refresh_derived()
+            super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "<path:object_id>/activities/",
+                self.admin_site.admin_view(self.activities_view),
+                name="customers_customer_activities",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def activities_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The Activities tab: the customer's timeline, newest first, a page at a time (R-ACT-3)."""
+        customer = get_object_or_404(Customer.objects.select_related("legal_entity"), pk=object_id)
+        if not self.has_view_or_change_permission(request, customer):
+            return HttpResponse(status=403)
+        try:
+            page = timeline_page(customer=customer, cursor=request.GET.get("cursor") or None)
+        except Invalid as error:
+            self.message_user(request, str(error.message), messages.ERROR)
+            page = timeline_page(customer=customer)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": customer,
+            "title": _("Activities of %(customer)s") % {"customer": customer},
+            "timeline": page,
+        }
+        return TemplateResponse(request, "admin/customers/customer/activities.html", context)
