@@ -173,6 +173,13 @@ def test_notes_and_activities_are_seen_by_every_reader_of_the_legal_entity(brows
         log_in(tab, username)
         return tab
 
+    def as_admin():  # type: ignore[no-untyped-def]
+        context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        tab = context.new_page()
+        admin_log_in(tab)
+        return tab
+
     try:
         giulia = as_user("giulia")
         giulia.goto("/store-books/?owner=marco")
@@ -206,6 +213,54 @@ def test_notes_and_activities_are_seen_by_every_reader_of_the_legal_entity(brows
             if reader == "carla":
                 assert tab.get_by_role("button", name="Add to my client book").count() == 0
                 assert tab.get_by_role("link", name="My client book").count() == 0
+
+        # HQ sees both on the customer's Activities tab in the back office.
+        hq = as_admin()
+        hq.goto(f"/admin/customers/customer/?q={account}")
+        hq.get_by_role("link", name=account).first.click()
+        hq.locator("#content-main").get_by_role("link", name="Activities").click()
+        rows = hq.locator("#timeline tbody tr")
+        assert rows.nth(0).get_attribute("data-kind") == "note"
+        assert "Birthday gift for her sister in June" in rows.nth(0).inner_text()
+        assert "Called about the Luna watch strap" in rows.nth(1).inner_text()
     finally:
         for context in contexts:
             context.close()
+
+
+def admin_log_in(tab) -> None:  # type: ignore[no-untyped-def]
+    tab.goto("/admin/login/")
+    tab.get_by_label("Username").fill("admin")
+    tab.get_by_label("Password").fill("demo")
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_load_state("networkidle")
+
+
+def test_hq_turns_clienteling_off_and_the_store_app_says_so(browser, demo_server):
+    """R-FEAT-1: the switch in the back office; the store app hides the book and says why."""
+    hq_context = browser.new_context(base_url=demo_server)
+    store_context = browser.new_context(base_url=demo_server)
+    hq, giulia = hq_context.new_page(), store_context.new_page()
+    try:
+        admin_log_in(hq)
+        log_in(giulia, "giulia")
+        assert giulia.get_by_role("link", name="My client book").count() == 1
+
+        def switch(on: bool) -> None:
+            hq.goto("/admin/organization/legalentity/")
+            hq.get_by_role("link", name="ITJW").click()
+            box = hq.get_by_role("checkbox", name="Clienteling enabled")
+            box.check() if on else box.uncheck()
+            hq.get_by_role("button", name="Save", exact=True).click()
+            assert "was changed successfully" in hq.locator(".messagelist").inner_text()
+
+        switch(on=False)
+        giulia.goto("/book/")
+        assert "Clienteling is turned off" in giulia.get_by_test_id("problem").inner_text()
+        assert giulia.get_by_role("link", name="My client book").count() == 0
+        switch(on=True)
+        giulia.goto("/book/")
+        assert giulia.locator("li.card").count() > 0
+    finally:
+        hq_context.close()
+        store_context.close()
