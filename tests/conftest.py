@@ -75,3 +75,22 @@ def carla(store):
         user__username="carla", stores=[], legal_entity=store.legal_entity,
         operations=[Operation.READ_CUSTOMER_DETAILS],
     )  # fmt: skip
+
+
+@pytest.fixture
+def other_legal_entity(db):
+    """A second legal entity with clienteling on: its data must stay invisible to ITJW's workers."""
+    le = LegalEntityFactory(code="LTFA", name="Fashion Lithuania")
+    clienteling_setup(le)
+    return le
+
+
+@pytest.fixture
+def other_store(other_legal_entity):
+    return StoreFactory(legal_entity=other_legal_entity, code="VL01", name="Vilnius")
+
+
+@pytest.fixture
+def rasa(other_store):
+    """An associate of the other legal entity, with every operation."""
+    return WorkerFactory(user__username="rasa", stores=[other_store], operations=ALL_OPERATIONS)

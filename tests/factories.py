@@ -198,3 +198,37 @@ def birthday_in(days: int, today: dt.date, year: int = 1980) -> dt.date:
         return target.replace(year=year)
     except ValueError:
         return target.replace(year=1980, day=29)
+
+
+# --- Helpers for the domain suite (tests/{organization,customers,attributes,clientbooks}) ---
+
+
+def worker_fresh(worker: Worker) -> Worker:
+    """The worker read again, without the permission cache of an earlier ``has_perm``."""
+    return Worker.objects.select_related("user").get(pk=worker.pk)
+
+
+def book_add(actor: Worker, *customers: Customer, legal_entity: LegalEntity | None = None) -> list:
+    """Add customers to the actor's client book through the service."""
+    from clienteling.clientbooks.services import client_book_add_customers
+
+    le = legal_entity or customers[0].legal_entity
+    return client_book_add_customers(actor=actor, legal_entity=le, customers=list(customers))
+
+
+def refinable_attribute(
+    code: str, data_type: str, *, display_order: int, **fields: object
+) -> Attribute:
+    """A refinable attribute added to the client book attribute group, with a filter slot."""
+    from clienteling.clientbooks.services import attribute_slots_sync
+
+    attribute = Attribute.objects.create(
+        code=code, name=code.title(), data_type=data_type, can_be_refined=True, **fields
+    )
+    group = AttributeGroup.objects.get(code="CLIENTBOOK")
+    AttributeGroupMember.objects.create(
+        group=group, attribute=attribute, display_order=display_order
+    )
+    attribute_slots_sync()
+    attribute.refresh_from_db()
+    return attribute

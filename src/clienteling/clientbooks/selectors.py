@@ -61,6 +61,16 @@ def require_enabled(legal_entity: LegalEntity) -> ClientelingParameters:
     return parameters
 
 
+def require_employed(actor: Worker, legal_entity: LegalEntity) -> None:
+    """Not found unless the actor works for the legal entity: nobody sees or changes a legal
+    entity's data without working for it, whatever grants they hold elsewhere (R-ORG-1)."""
+    if not actor.legal_entities.filter(pk=legal_entity.pk).exists():
+        raise NotFound(
+            _("Legal entity %(code)s not found.") % {"code": legal_entity.code},
+            field="legal_entity",
+        )
+
+
 def group_attributes(parameters: ClientelingParameters) -> list[Attribute]:
     """The client book attribute group's attributes in display order, each with ``display_order``."""
     if parameters.attribute_group_id is None:
@@ -164,12 +174,16 @@ def card_property_sources(
         PropertySource(m.code, m.label, "measure")
         for m in list(measure_provider().selected(legal_entity))[:MAX_MEASURES]
     ]
-    for attribute in group_attributes(parameters):
-        if len(sources) >= CARD_PROPERTIES:
-            break
-        sources.append(
-            PropertySource(attribute.code, attribute.localized_name(), "attribute", attribute)
+    wanted = CARD_PROPERTIES - len(sources)
+    if wanted > 0 and parameters.attribute_group_id is not None:
+        # Only the first attributes by display order, without their allowed values: this
+        # runs on every page of cards.
+        first = (
+            Attribute.objects.filter(memberships__group_id=parameters.attribute_group_id)
+            .only("id", "code", "name", "name_it", "name_lt", "data_type", "unit")
+            .order_by("memberships__display_order")[:wanted]
         )
+        sources += [PropertySource(a.code, a.localized_name(), "attribute", a) for a in first]
     return sources[:CARD_PROPERTIES]
 
 
@@ -233,6 +247,30 @@ def _page(
     return CardPage(cards, next_cursor, [(s.code, s.label, s.kind) for s in sources], total)
 
 
+# What a card needs of its row: the sort keys and the customer's name and contact.
+CARD_ROW_FIELDS = (
+    "id",
+    "sort_name",
+    "added_at",
+    "customer__id",
+    "customer__account",
+    "customer__first_name",
+    "customer__last_name",
+    "customer__email",
+    "customer__phone",
+)
+
+
+def owner_fields(path: str) -> tuple[str, ...]:
+    return (
+        f"{path}__id",
+        f"{path}__user__id",
+        f"{path}__user__username",
+        f"{path}__user__first_name",
+        f"{path}__user__last_name",
+    )
+
+
 def _card_properties(
     legal_entity: LegalEntity, customers: Sequence[Customer], sources: list[PropertySource]
 ) -> dict[int, list[CardProperty]]:
@@ -241,10 +279,18 @@ def _card_properties(
     attribute_ids = [s.attribute.id for s in sources if s.attribute is not None]
     values: dict[tuple[int, int], Any] = {}
     if attribute_ids and customers:
-        for value in AttributeValue.objects.filter(
+        rows = AttributeValue.objects.filter(
             customer_id__in=[c.id for c in customers], attribute_id__in=attribute_ids
-        ):
-            values[(value.customer_id, value.attribute_id)] = value.value
+        ).values_list(
+            "customer_id",
+            "attribute_id",
+            "value_text",
+            "value_number",
+            "value_date",
+            "value_boolean",
+        )
+        for customer_id, attribute_id, *typed in rows:
+            values[(customer_id, attribute_id)] = next((v for v in typed if v is not None), None)
     measure_codes = [s.code for s in sources if s.kind == "measure"]
     measures: dict[tuple[str, str], Any] = {}
     if measure_codes and customers:
@@ -311,6 +357,7 @@ def client_book_cards(
     limit: int = 50,
 ) -> CardPage:
     """The actor's own client book as cards, filtered, sorted and paged (R-BOOK-5..8)."""
+    require_employed(actor, legal_entity)
     parameters = require_enabled(legal_entity)
     require(actor, Operation.VIEW_OWN_BOOK)
     book = (
@@ -325,7 +372,11 @@ def client_book_cards(
             [(s.code, s.label, s.kind) for s in card_property_sources(legal_entity, parameters)],
             0,
         )
-    rows = Membership.objects.filter(book=book).select_related("customer", "book__owner__user")
+    rows = (
+        Membership.objects.filter(book=book)
+        .select_related("customer", "book__owner__user")
+        .only(*CARD_ROW_FIELDS, "book__identifier", *owner_fields("book__owner"))
+    )
     page = _page(
         rows,
         legal_entity=legal_entity,
@@ -348,13 +399,20 @@ def store_client_book_cards(
 ) -> CardPage:
     """The union of the client books of every worker who shares an address book with the
     store, showing whose book each customer is in (R-BOOK-9)."""
+    require_employed(actor, legal_entity)
     parameters = require_enabled(legal_entity)
     require(actor, Operation.VIEW_STORE_BOOKS)
     if store.legal_entity_id != legal_entity.id or not actor.stores.filter(pk=store.pk).exists():
         raise NotFound(_("Store %(code)s not found.") % {"code": store.code}, field="store")
     card_filter = card_filter or CardFilter()
-    rows = StoreEntry.objects.filter(store=store).select_related(
-        "customer", "membership__book__owner__user"
+    rows = (
+        StoreEntry.objects.filter(store=store)
+        .select_related("customer", "membership__book__owner__user")
+        .only(
+            *CARD_ROW_FIELDS,
+            "membership__book__identifier",
+            *owner_fields("membership__book__owner"),
+        )
     )
     if card_filter.owner_username:
         rows = rows.filter(owner__user__username=card_filter.owner_username)
@@ -422,6 +480,7 @@ def store_matching_accounts(
     *, actor: Worker, legal_entity: LegalEntity, store: Store, card_filter: CardFilter
 ) -> list[str]:
     """Every account the store view shows for this filter, for "reassign all that match"."""
+    require_employed(actor, legal_entity)
     require_enabled(legal_entity)
     require(actor, Operation.VIEW_STORE_BOOKS)
     if store.legal_entity_id != legal_entity.id or not actor.stores.filter(pk=store.pk).exists():

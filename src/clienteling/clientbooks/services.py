@@ -23,16 +23,25 @@ from clienteling.clientbooks.models import (
     StoreEntry,
 )
 from clienteling.clientbooks.permissions import Operation, require
-from clienteling.clientbooks.selectors import group_attributes, parameters_for, require_enabled
+from clienteling.clientbooks.selectors import (
+    group_attributes,
+    parameters_for,
+    require_employed,
+    require_enabled,
+)
 from clienteling.core.errors import Conflict, Invalid, NotFound
 from clienteling.customers.models import Customer
 from clienteling.organization.models import LegalEntity, Worker
 from clienteling.timeline import services as timeline
 
 
+@transaction.atomic
 def number_sequence_next(*, sequence: NumberSequence) -> str:
     """Take the sequence's next identifier. The UPDATE locks the row until the caller's
-    transaction ends, so concurrent callers get distinct numbers; numbers only grow (R-SEQ-1)."""
+    transaction ends, so concurrent callers get distinct numbers; numbers only grow (R-SEQ-1).
+
+    Atomic on its own: called outside a transaction, the UPDATE and the read-back would
+    commit separately and two callers could read the same counter."""
     if SEQUENCE_FORMAT.match(sequence.format) is None:
         raise Invalid(
             _("Number sequence %(code)s has an invalid format %(format)s.")
@@ -79,7 +88,19 @@ def client_book_for(
             )
     except IntegrityError:
         # Another request created the owner's book a moment ago; the number stays unused.
-        return ClientBook.objects.get(legal_entity=legal_entity, owner=owner)
+        book = ClientBook.objects.filter(legal_entity=legal_entity, owner=owner).first()
+        if book is not None:
+            return book
+    # Otherwise the identifier is taken: HQ set the sequence back. Never reuse it.
+    raise Conflict(
+        _(
+            "The client book identifier %(identifier)s is already in use. In the back office, "
+            "set the next value of number sequence %(code)s above the highest identifier."
+        )
+        % {"identifier": identifier, "code": parameters.client_book_sequence.code},
+        field="client_book_sequence",
+        details={"identifier": identifier, "sequence": parameters.client_book_sequence.code},
+    )
 
 
 def _lock_customers(customers: Sequence[Customer]) -> list[Customer]:
@@ -113,6 +134,7 @@ def client_book_add_customers(
 ) -> list[Membership]:
     """Add customers to the actor's book. In exclusive mode a customer already in another
     book is a conflict naming its owner; nothing is added then (R-BOOK-2)."""
+    require_employed(actor, legal_entity)
     parameters = require_enabled(legal_entity)
     require(actor, Operation.ADD_CUSTOMER)
     _require_same_legal_entity(legal_entity, customers)
@@ -184,9 +206,13 @@ def client_book_remove_customers(
 ) -> int:
     """Take customers out of the actor's book; the customers and their data stay (R-BOOK-3, R-BOOK-10).
     A customer who is not in the book is an error, and then nothing is removed."""
+    require_employed(actor, legal_entity)
     require_enabled(legal_entity)
     require(actor, Operation.REMOVE_CUSTOMERS)
     _require_same_legal_entity(legal_entity, customers)
+    if not customers:
+        # Nothing selected: a no-op, also for a worker who has no book yet.
+        return 0
     book = ClientBook.objects.filter(legal_entity=legal_entity, owner=actor).first()
     locked = _lock_customers(customers)
     memberships = list(Membership.objects.filter(book=book, customer__in=locked)) if book else []
@@ -235,9 +261,14 @@ def customers_reassign(
 ) -> int:
     """Move customers (or, with ``customers=None``, the whole book of ``from_worker``) to
     ``to_worker``'s book, all or nothing (R-BOOK-4). Customer data is untouched (R-BOOK-10)."""
+    require_employed(actor, legal_entity)
     parameters = require_enabled(legal_entity)
     require(actor, Operation.REASSIGN_CUSTOMERS)
-    if not to_worker.legal_entities.filter(pk=legal_entity.pk).exists():
+    # A target who left (inactive login) is as unknown as one of another legal entity.
+    if (
+        not to_worker.user.is_active
+        or not to_worker.legal_entities.filter(pk=legal_entity.pk).exists()
+    ):
         raise NotFound(
             _("Worker %(username)s not found.") % {"username": to_worker.username},
             field="to_worker",
@@ -262,6 +293,9 @@ def customers_reassign(
             )
         customers = list(Customer.objects.filter(book_memberships__book=source_book))
     _require_same_legal_entity(legal_entity, customers)
+    if not customers:
+        # Nothing to move: do not create the target's book (R-BOOK-1: created by a customer).
+        return 0
     target = client_book_for(owner=to_worker, legal_entity=legal_entity, parameters=parameters)
     locked = _lock_customers(customers)
     memberships = Membership.objects.filter(legal_entity=legal_entity, customer__in=locked)
