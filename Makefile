@@ -63,5 +63,18 @@ messages: install-dev
 	cd src/clienteling && ../../$(BIN)/django-admin makemessages --locale=it --locale=lt --no-obsolete && \
 		../../$(BIN)/django-admin compilemessages
 
+# The scale benchmark (docs/performance.md): generates the R-SCALE-1 data set once into its
+# own database, then measures. SQLite always; PostgreSQL too when BENCH_POSTGRES_URL is set.
+BENCH_SQLITE ?= sqlite:///var/bench.sqlite3
+BENCH_ARGS ?=
+bench: install-dev
+	@mkdir -p var
+	DATABASE_URL=$(BENCH_SQLITE) $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL=$(BENCH_SQLITE) $(BIN)/python manage.py bench $(BENCH_ARGS)
+	@if [ -n "$(BENCH_POSTGRES_URL)" ]; then \
+		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py migrate --no-input -v0 && \
+		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py bench $(BENCH_ARGS); \
+	fi
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,328 @@
+"""``make bench``: client book pages at the scale of R-SCALE-1, against their SQL floor.
+
+Each measure runs the real selector or service as the ``bench`` worker, and beside it the one
+hand-written SQL query that returns the same rows: the floor no ORM can beat. Reports p50
+and p95 over repeated runs and the number of queries, at two page sizes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from clienteling.attributes.models import Attribute
+from clienteling.clientbooks import selectors, services
+from clienteling.clientbooks.filters import upcoming_ranges
+from clienteling.clientbooks.management.commands.seed_scale import LEGAL_ENTITY
+from clienteling.clientbooks.models import Membership
+from clienteling.customers.models import Customer
+from clienteling.organization.models import LegalEntity, Store, Worker
+from clienteling.timeline import selectors as timeline_selectors
+from clienteling.timeline import services as timeline_services
+
+FILTERS = {
+    "attr.PREF_CATEGORY": "Handbags",
+    "attr.ANNIVERSARY.min": "1980-01-01",
+    "attr.ANNIVERSARY.max": "1999-12-31",
+    "upcoming.BIRTHDAY": "14",
+}
+CARD_COLUMNS = "c.account, c.first_name, c.last_name, c.email, c.phone"
+
+
+class Command(BaseCommand):
+    help = "Measure client book pages and reassignment at scale (generates the data if absent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=int, default=None, help="passed to seed_scale")
+        parser.add_argument("--runs", type=int, default=30, help="timed runs per measure")
+        parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not LegalEntity.objects.filter(code=LEGAL_ENTITY).exists():
+            extra = ["--customers", str(options["customers"])] if options["customers"] else []
+            call_command("seed_scale", *extra, stdout=self.stdout)
+        self.runs = max(3, options["runs"])
+        self.entity = LegalEntity.objects.get(code=LEGAL_ENTITY)
+        self.actor = Worker.objects.select_related("user").get(user__username="bench")
+        self.store = Store.objects.get(legal_entity=self.entity, code="S0001")
+        self.book = self.actor.client_books.get(legal_entity=self.entity)
+        self.slots: dict[str, str] = {
+            a.code: a.filter_slot for a in Attribute.objects.all() if a.filter_slot is not None
+        }
+        self.filtered = selectors.card_filter_parse(legal_entity=self.entity, params=FILTERS)
+        self.unfiltered = selectors.card_filter_parse(legal_entity=self.entity, params={})
+        vendor = connection.vendor
+        customers = Customer.objects.filter(legal_entity=self.entity).count()
+        book_size = Membership.objects.filter(book=self.book).count()
+        self.stdout.write(
+            f"\n{vendor}: {customers:,} customers, book of bench {book_size:,}, "
+            f"{self.runs} runs a measure\n"
+        )
+        results = [
+            self.page("(a) client book, 50 cards", self.book_page(self.unfiltered), self.sql_book(False)),
+            self.page("(b) client book, 3 filters", self.book_page(self.filtered), self.sql_book(True)),
+            self.page("(c) store client books, 3 filters", self.store_page(self.filtered), self.sql_store(True)),
+            self.page("(c2) store client books, unfiltered", self.store_page(self.unfiltered), self.sql_store(False)),
+            self.page_100(),
+            self.reassign(),
+            self.timeline(),
+        ]  # fmt: skip
+        self.table(results)
+        if options["json"]:
+            self.stdout.write(json.dumps({"database": vendor, "results": results}, indent=2))
+
+    # --- measuring ----------------------------------------------------------------------------
+
+    def timed(self, work: Callable[[], Any], runs: int | None = None) -> tuple[float, float]:
+        for _ in range(3):
+            work()
+        samples = []
+        for _ in range(runs or self.runs):
+            start = time.perf_counter()
+            work()
+            samples.append((time.perf_counter() - start) * 1000)
+        samples.sort()
+        p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+        return statistics.median(samples), p95
+
+    def queries(self, work: Callable[[], Any]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            work()
+        return len(captured)
+
+    def page(
+        self, name: str, page: Callable[[int], Any], floor: tuple[str, list[Any]]
+    ) -> dict[str, Any]:
+        p50, p95 = self.timed(lambda: page(50))
+        sql, params = floor
+        floor_p50, _floor_p95 = self.timed(lambda: self.run_sql(sql, params))
+        rows = page(50)
+        return {
+            "measure": name,
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "queries_10": self.queries(lambda: page(10)),
+            "queries_50": self.queries(lambda: page(50)),
+            "floor_ms": floor_p50,
+            "ratio": p50 / floor_p50 if floor_p50 else None,
+            "cards": len(rows.items),
+            "matches": getattr(rows, "total", None),
+        }
+
+    def run_sql(self, sql: str, params: list[Any]) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    # --- the pages ----------------------------------------------------------------------------
+
+    def book_page(self, card_filter: Any) -> Callable[[int], Any]:
+        return lambda limit: selectors.client_book_cards(
+            actor=self.actor, legal_entity=self.entity, card_filter=card_filter, limit=limit
+        )
+
+    def store_page(self, card_filter: Any) -> Callable[[int], Any]:
+        return lambda limit: selectors.store_client_book_cards(
+            actor=self.actor,
+            legal_entity=self.entity,
+            store=self.store,
+            card_filter=card_filter,
+            limit=limit,
+        )
+
+    def where_filters(self, alias: str) -> tuple[str, list[Any]]:
+        category, anniversary, birthday = (
+            self.slots["PREF_CATEGORY"],
+            self.slots["ANNIVERSARY"],
+            self.slots["BIRTHDAY"],
+        )
+        today = selectors.local_today(self.entity)
+        ranges = upcoming_ranges(today, 14)
+        md = f"md_{birthday.rsplit('_', 1)[1]}"
+        upcoming = " OR ".join(f"{alias}.{md} BETWEEN %s AND %s" for _ in ranges)
+        clause = (
+            f" AND {alias}.{category} IN (%s) AND {alias}.{anniversary} BETWEEN %s AND %s"
+            f" AND ({upcoming})"
+        )
+        params: list[Any] = ["handbags", dt.date(1980, 1, 1), dt.date(1999, 12, 31)]
+        for low, high in ranges:
+            params += [low, high]
+        return clause, params
+
+    def sql_book(self, filtered: bool) -> tuple[str, list[Any]]:
+        clause, params = self.where_filters("m") if filtered else ("", [])
+        return (
+            f"SELECT m.id, m.sort_name, {CARD_COLUMNS} FROM clientbooks_membership m "
+            f"JOIN customers_customer c ON c.id = m.customer_id WHERE m.book_id = %s{clause} "
+            "ORDER BY m.sort_name, m.id LIMIT 51",
+            [self.book.pk, *params],
+        )
+
+    def sql_store(self, filtered: bool) -> tuple[str, list[Any]]:
+        clause, params = self.where_filters("e") if filtered else ("", [])
+        return (
+            f"SELECT e.id, e.sort_name, e.owner_id, {CARD_COLUMNS} FROM clientbooks_storeentry e "
+            f"JOIN customers_customer c ON c.id = e.customer_id WHERE e.store_id = %s{clause} "
+            "ORDER BY e.sort_name, e.id LIMIT 51",
+            [self.store.pk, *params],
+        )
+
+    def page_100(self) -> dict[str, Any]:
+        cursor = None
+        pages = 1
+        for _ in range(99):
+            page = selectors.client_book_cards(
+                actor=self.actor,
+                legal_entity=self.entity,
+                card_filter=self.unfiltered,
+                cursor=cursor,
+            )
+            if page.next_cursor is None:
+                break
+            cursor, pages = page.next_cursor, pages + 1
+        rows = self.run_sql(
+            "SELECT m.sort_name, m.id FROM clientbooks_membership m WHERE m.book_id = %s "
+            "ORDER BY m.sort_name, m.id LIMIT 1 OFFSET %s",
+            [self.book.pk, (pages - 1) * 50 - 1],
+        )
+        sort_name, last_id = rows[0] if rows else ("", 0)
+
+        def walk(limit: int) -> Any:
+            return selectors.client_book_cards(
+                actor=self.actor,
+                legal_entity=self.entity,
+                card_filter=self.unfiltered,
+                cursor=cursor,
+                limit=limit,
+            )
+
+        floor = (
+            f"SELECT m.id, m.sort_name, {CARD_COLUMNS} FROM clientbooks_membership m "
+            "JOIN customers_customer c ON c.id = m.customer_id WHERE m.book_id = %s "
+            "AND (m.sort_name > %s OR (m.sort_name = %s AND m.id > %s)) "
+            "ORDER BY m.sort_name, m.id LIMIT 51",
+            [self.book.pk, sort_name, sort_name, last_id],
+        )
+        return self.page(f"(d) client book, page {pages} by cursor", walk, floor)
+
+    def reassign(self) -> dict[str, Any]:
+        target = (
+            Worker.objects.filter(client_books__legal_entity=self.entity)
+            .exclude(pk=self.actor.pk)
+            .order_by("user__username")
+            .first()
+        )
+        assert target is not None
+        ids = list(
+            Membership.objects.filter(book=self.book)
+            .order_by("id")
+            .values_list("customer_id", flat=True)[:5000]
+        )
+        customers = list(Customer.objects.filter(id__in=ids))
+
+        def move() -> None:
+            with transaction.atomic():
+                services.customers_reassign(
+                    actor=self.actor,
+                    legal_entity=self.entity,
+                    customers=customers,
+                    to_worker=target,
+                )
+                transaction.set_rollback(True)
+
+        target_book = target.client_books.get(legal_entity=self.entity)
+
+        # The ids are integers read from the database: safe to write into the statement.
+        in_list = ",".join(str(int(i)) for i in ids)
+
+        def floor() -> None:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE clientbooks_membership SET book_id = %s "
+                        f"WHERE book_id = %s AND customer_id IN ({in_list})",
+                        [target_book.pk, self.book.pk],
+                    )
+                transaction.set_rollback(True)
+
+        runs = max(3, self.runs // 6)
+        p50, p95 = self.timed(move, runs)
+        floor_p50, _ = self.timed(floor, runs)
+        return {
+            "measure": f"(e) reassign {len(customers):,} customers",
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "queries_10": None,
+            "queries_50": self.queries(move),
+            "floor_ms": floor_p50,
+            "ratio": p50 / floor_p50 if floor_p50 else None,
+            "cards": None,
+            "matches": None,
+        }
+
+    def timeline(self) -> dict[str, Any]:
+        """A customer with 10,000 timeline entries: the first page, constant queries."""
+        customer = Customer.objects.filter(legal_entity=self.entity).order_by("id").first()
+        assert customer is not None
+        from clienteling.timeline.models import Note
+
+        have = Note.objects.filter(customer=customer).count()
+        if have < 10_000:
+            timeline_services.note_create(actor=self.actor, customer=customer, text="first")
+            first = Note.objects.filter(customer=customer).order_by("id").first()
+            assert first is not None
+            notes = [
+                Note(
+                    legal_entity=self.entity,
+                    customer=customer,
+                    author=self.actor,
+                    text=f"note {n}",
+                    created_at=first.created_at - dt.timedelta(minutes=n),
+                )
+                for n in range(10_000 - have - 1)
+            ]
+            Note.objects.bulk_create(notes, batch_size=2000)
+
+        def page(limit: int) -> Any:
+            return timeline_selectors.timeline(actor=self.actor, customer=customer, limit=limit)
+
+        floor = (
+            "SELECT n.id, n.text, n.created_at, n.author_id FROM timeline_note n "
+            "WHERE n.customer_id = %s AND n.deleted_at IS NULL ORDER BY n.created_at DESC, n.id DESC LIMIT 51",
+            [customer.pk],
+        )
+        result = self.page("timeline of 10,000 entries, first page", page, floor)
+        result["matches"] = Note.objects.filter(customer=customer).count()
+        return result
+
+    # --- report -------------------------------------------------------------------------------
+
+    def table(self, results: list[dict[str, Any]]) -> None:
+        def ms(value: float | None) -> str:
+            return "—" if value is None else f"{value:.1f}"
+
+        lines = [
+            "| measure | p50 ms | p95 ms | queries (10 / 50 a page) | SQL floor p50 ms | x floor |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in results:
+            queries = (
+                f"{r['queries_10']} / {r['queries_50']}"
+                if r["queries_10"] is not None
+                else str(r["queries_50"])
+            )
+            ratio = "—" if r["ratio"] is None else f"{r['ratio']:.1f}"
+            lines.append(
+                f"| {r['measure']} | {ms(r['p50_ms'])} | {ms(r['p95_ms'])} | {queries} | "
+                f"{ms(r['floor_ms'])} | {ratio} |"
+            )
+        self.stdout.write("\n".join(lines) + "\n")
