@@ -39,7 +39,18 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The demo also starts the fake Microsoft services (Entra ID, Key Vault, Customer Insights)
+# on 127.0.0.1:8441-8443 and turns analytics on for ITJW; they stop with the server.
+FAKES_DIR := var/fake-services
+DEMO_VAULT_SECRET := demo-vault-reader-secret
 run: demo
+	@rm -f $(FAKES_DIR)/fake-services.json
+	@CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET) $(BIN)/python manage.py fake_services \
+		--state-dir $(FAKES_DIR) & FAKES=$$!; \
+	trap 'kill $$FAKES 2>/dev/null' EXIT INT TERM; \
+	export AZURE_CA_BUNDLE=$(CURDIR)/$(FAKES_DIR)/ca.pem CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET); \
+	$(BIN)/python manage.py insights_demo --wait 30 || \
+		echo "Customer analytics stays off: the fake services did not start (ports 8441-8443 busy?)"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev

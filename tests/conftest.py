@@ -94,3 +94,59 @@ def other_store(other_legal_entity):
 def rasa(other_store):
     """An associate of the other legal entity, with every operation."""
     return WorkerFactory(user__username="rasa", stores=[other_store], operations=ALL_OPERATIONS)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: primary keys repeat across rolled-back tests, so
+    an entry cached by one test (activity types, analytics settings) must not leak into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# --- Customer analytics: the fake Entra ID, Key Vault and Customer Insights over HTTPS ---
+
+VAULT_READER_SECRET = "vault-reader-s3cret-Qw7"
+CI_CLIENT_SECRET = "ci-app-s3cret-Zx9"
+CI_ENVIRONMENT = "0b7d6a52-3c1e-4f0a-9d2b-5e6f7a8b9c0d"
+
+
+@pytest.fixture(scope="session")
+def azure_fakes(tmp_path_factory):
+    """The three fake services, started once on ephemeral loopback ports."""
+    import datetime as dt
+
+    from clienteling.insights.fakes import FakeServices
+
+    fakes = FakeServices(tmp_path_factory.mktemp("fakes")).start()
+    fakes.register_client("clienteling-vault-reader", VAULT_READER_SECRET)
+    fakes.register_client("clienteling-insights", CI_CLIENT_SECRET)
+    fakes.vault_secret_set(
+        "ci-client-secret",
+        CI_CLIENT_SECRET,
+        expires_on=dt.datetime.now(dt.UTC) + dt.timedelta(days=90),
+    )
+    fakes.environment_add(CI_ENVIRONMENT)
+    yield fakes
+    fakes.stop()
+
+
+@pytest.fixture
+def fakes(azure_fakes, settings, monkeypatch):
+    """The fakes, trusted and reachable, in normal mode with zeroed counters; nothing of a
+    previous test (secrets or tokens in memory, requests in flight) carries over."""
+    from clienteling.insights import client, provider, secrets
+
+    settings.AZURE_CA_BUNDLE = azure_fakes.ca_file
+    monkeypatch.setenv("CLIENTELING_KEYVAULT_CLIENT_SECRET", VAULT_READER_SECRET)
+    secrets.forget_secrets()
+    client.forget_tokens()
+    azure_fakes.reset()
+    yield azure_fakes
+    azure_fakes.reset()
+    provider.drain()
+    secrets.forget_secrets()
+    client.forget_tokens()

@@ -46,7 +46,10 @@ def test_my_client_book_is_a_page_of_cards_in_the_contract_shape(as_worker, giul
     assert card["book"]["owner"] == "giulia"
     assert card["book"]["id"].startswith("CB-")
     assert [p["code"] for p in card["properties"]] == ["BIRTHDAY", "ANNIVERSARY", "PREF_CATEGORY"]
-    assert all(set(p) == {"code", "label", "value", "kind"} for p in card["properties"])
+    assert all(
+        set(p) == {"code", "label", "value", "kind", "available", "as_of"}
+        for p in card["properties"]
+    )
     assert (
         card["properties"][0]["value"]
         == book[0].attribute_values.get(attribute__code="BIRTHDAY").value_date.isoformat()
@@ -57,6 +60,8 @@ def test_my_client_book_is_a_page_of_cards_in_the_contract_shape(as_worker, giul
         "label": "Preferred category",
         "value": "Handbags",
         "kind": "attribute",
+        "available": True,
+        "as_of": None,
     }
 
 

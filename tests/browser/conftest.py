@@ -58,11 +58,16 @@ def _postgres_admin(url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server process on loopback with freshly migrated and seeded demo data."""
+def demo_server(tmp_path_factory: pytest.TempPathFactory, azure_fakes) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A server process on loopback with freshly migrated and seeded demo data, trusting
+    the fake Microsoft services (customer analytics is off until a test turns it on)."""
+    from tests.conftest import VAULT_READER_SECRET
+
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["DJANGO_SETTINGS_MODULE"] = "clienteling.config.settings"
     env.pop("REDIS_URL", None)
+    env["AZURE_CA_BUNDLE"] = azure_fakes.ca_file
+    env["CLIENTELING_KEYVAULT_CLIENT_SECRET"] = VAULT_READER_SECRET
     base_url = os.environ.get("DATABASE_URL", "")
     dropped: str | None = None
     if base_url.startswith(("postgres://", "postgresql://")):

@@ -9,7 +9,7 @@ import pytest
 
 from clienteling.attributes.models import AttributeGroupMember
 from clienteling.clientbooks import selectors, services
-from clienteling.clientbooks.measures import MeasureDefinition
+from clienteling.clientbooks.measures import MeasureDefinition, MeasureValue
 from tests.factories import CustomerFactory, book_add
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,9 @@ class FakeMeasures:
         return [MeasureDefinition(code, code.title()) for code in self.codes]
 
     def values(self, legal_entity, accounts, codes):
-        return {(account, code): Decimal("0.5") for account in accounts for code in codes}
+        return {
+            (account, code): MeasureValue(Decimal("0.5")) for account in accounts for code in codes
+        }
 
 
 def use_measures(monkeypatch, *codes):

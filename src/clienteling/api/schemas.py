@@ -128,6 +128,26 @@ class PropertyOut(Schema):
         ..., description="Dates as YYYY-MM-DD, numbers as numbers; null when there is no value."
     )
     kind: Literal["measure", "attribute"]
+    available: bool = Field(
+        True,
+        description="Measures only: false when the analytics service could not be asked in "
+        "time; value is then the last known one (or null).",
+    )
+    as_of: dt.datetime | None = Field(
+        None, description="Measures only: when the value was read from the analytics service."
+    )
+
+
+def property_out(p: Any) -> PropertyOut:
+    """A card property (clientbooks.selectors.CardProperty) as JSON."""
+    return PropertyOut(
+        code=p.code,
+        label=p.label,
+        value=json_value(p.value),
+        kind=p.kind,
+        available=p.available,
+        as_of=p.as_of,
+    )
 
 
 class CardOut(Schema):

@@ -7,6 +7,7 @@ configured, ``NoMeasures`` selects none, and cards show attributes only.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,12 +27,22 @@ class MeasureDefinition:
     label: str
 
 
+@dataclass(frozen=True)
+class MeasureValue:
+    """A measure of one customer. ``available`` is False when the service could not be asked
+    in time; ``value`` is then the last known one (or None) and ``as_of`` says how old."""
+
+    value: Any
+    as_of: dt.datetime | None = None
+    available: bool = True
+
+
 class MeasureProvider(Protocol):
     def selected(self, legal_entity: LegalEntity) -> Sequence[MeasureDefinition]: ...
 
     def values(
         self, legal_entity: LegalEntity, accounts: Sequence[str], codes: Sequence[str]
-    ) -> dict[tuple[str, str], Any]: ...
+    ) -> dict[tuple[str, str], MeasureValue]: ...
 
 
 class NoMeasures:
@@ -42,7 +53,7 @@ class NoMeasures:
 
     def values(
         self, legal_entity: LegalEntity, accounts: Sequence[str], codes: Sequence[str]
-    ) -> dict[tuple[str, str], Any]:
+    ) -> dict[tuple[str, str], MeasureValue]:
         return {}
 
 

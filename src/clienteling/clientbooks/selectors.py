@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from clienteling.attributes.models import Attribute, AttributeChoice, AttributeValue
 from clienteling.attributes.values import month_day
 from clienteling.clientbooks.filters import CardFilter, QueryParams, apply_filter, parse_filter
-from clienteling.clientbooks.measures import MAX_MEASURES, measure_provider
+from clienteling.clientbooks.measures import MAX_MEASURES, MeasureValue, measure_provider
 from clienteling.clientbooks.models import ClientBook, ClientelingParameters, Membership, StoreEntry
 from clienteling.clientbooks.permissions import Operation, require
 from clienteling.core.errors import FeatureDisabled, Invalid, NotFound
@@ -126,6 +126,10 @@ class CardProperty:
     kind: str  # "measure" or "attribute"
     data_type: str | None = None
     unit: str = ""
+    # Measures only: False when the analytics service could not be asked in time; the value
+    # is then the last known one, as of ``as_of`` (R-CI-4).
+    available: bool = True
+    as_of: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,9 @@ class CardPage:
     next_cursor: str | None
     properties: list[tuple[str, str, str]] = field(default_factory=list)  # (code, label, kind)
     total: int | None = None  # rows matching the filter, counted on the first page only
+
+
+UNAVAILABLE = MeasureValue(None, available=False)
 
 
 @dataclass(frozen=True)
@@ -292,29 +299,34 @@ def _card_properties(
         for customer_id, attribute_id, *typed in rows:
             values[(customer_id, attribute_id)] = next((v for v in typed if v is not None), None)
     measure_codes = [s.code for s in sources if s.kind == "measure"]
-    measures: dict[tuple[str, str], Any] = {}
+    measures: dict[tuple[str, str], MeasureValue] = {}
     if measure_codes and customers:
+        # One batched call for the whole page (R-CI-4).
         measures = measure_provider().values(
             legal_entity, [c.account for c in customers], measure_codes
         )
-    return {
-        customer.id: [
-            CardProperty(
+
+    def prop(customer: Customer, s: PropertySource) -> CardProperty:
+        if s.attribute is None:
+            measure = measures.get((customer.account, s.code), UNAVAILABLE)
+            return CardProperty(
                 code=s.code,
                 label=s.label,
-                value=(
-                    measures.get((customer.account, s.code))
-                    if s.attribute is None
-                    else values.get((customer.id, s.attribute.id))
-                ),
+                value=measure.value,
                 kind=s.kind,
-                data_type=s.attribute.data_type if s.attribute else None,
-                unit=s.attribute.unit if s.attribute else "",
+                available=measure.available,
+                as_of=measure.as_of,
             )
-            for s in sources
-        ]
-        for customer in customers
-    }
+        return CardProperty(
+            code=s.code,
+            label=s.label,
+            value=values.get((customer.id, s.attribute.id)),
+            kind=s.kind,
+            data_type=s.attribute.data_type,
+            unit=s.attribute.unit,
+        )
+
+    return {customer.id: [prop(customer, s) for s in sources] for customer in customers}
 
 
 def customer_card_properties(

@@ -28,6 +28,16 @@ def env_bool(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -108,6 +118,7 @@ INSTALLED_APPS = [
     "clienteling.attributes",
     "clienteling.clientbooks",
     "clienteling.timeline",
+    "clienteling.insights",
     "clienteling.storeapp",
     "clienteling.api",
 ]
@@ -138,6 +149,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clienteling.insights.context_processors.secret_warnings",
             ],
         },
     },
@@ -194,5 +206,23 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The SDKs and HTTP clients log request details at DEBUG; keep them out of the logs.
+        "azure": {"level": "WARNING"},
+        "msal": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
+
+# Customer analytics (SPEC §8). The card waits at most this long for measures; what arrives
+# later fills the cache for the next page.
+CLIENTELING_MEASURE_PROVIDER = "clienteling.insights.provider.AnalyticsMeasures"
+INSIGHTS_TIME_BUDGET = env_float("INSIGHTS_TIME_BUDGET", 0.4)
+# Measures younger than this are not asked for again; older ones are shown while unavailable.
+INSIGHTS_FRESH_SECONDS = env_int("INSIGHTS_FRESH_SECONDS", 900)
+# Extra certificate authorities for Microsoft endpoints (the loopback fakes of the demo/tests).
+AZURE_CA_BUNDLE = env_str("AZURE_CA_BUNDLE")
+# The client secret that opens the Key Vault itself: from the environment, never the database.
+KEYVAULT_CLIENT_SECRET_VARIABLE = "CLIENTELING_KEYVAULT_CLIENT_SECRET"

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from clienteling.attributes.admin import AttributeValueInline
@@ -58,9 +59,36 @@ class CustomerAdmin(admin.ModelAdmin):
         (_("Store address books"), {"fields": ("address_books",)}),
     )
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return self.fieldsets
+        return (*self.fieldsets, (_("Customer card"), {"fields": ("card",)}))
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # The account number is how every system names the customer.
-        return ("legal_entity", "account") if obj else ()
+        return ("legal_entity", "account", "card") if obj else ()
+
+    @admin.display(description=_("card properties"))
+    def card(self, obj: Customer) -> str:
+        """The three properties of the customer's card, as associates see them (R-BOOK-6):
+        analytics measures first, then the client book attributes."""
+        from clienteling.clientbooks.selectors import customer_card_properties
+
+        parts = []
+        for prop in customer_card_properties(legal_entity=obj.legal_entity, customer=obj):
+            if prop.available:
+                value = "—" if prop.value in (None, "") else str(prop.value)
+            else:
+                value = str(_("unavailable"))
+            parts.append(
+                format_html(
+                    '<div data-code="{}">{}: <strong>{}</strong></div>',
+                    prop.code,
+                    prop.label,
+                    value,
+                )
+            )
+        return format_html_join("", "{}", ((p,) for p in parts)) or "—"
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         if change:

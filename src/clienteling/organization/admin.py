@@ -19,7 +19,15 @@ from clienteling.organization.models import AddressBook, LegalEntity, Store, Wor
 
 # The permissions a role can carry: the client book operations and the customer grants
 # (R-PERM-1, R-PERM-3), and the back-office rights of the product's own models.
-PRODUCT_APPS = ("organization", "customers", "attributes", "clientbooks", "timeline", "api")
+PRODUCT_APPS = (
+    "organization",
+    "customers",
+    "attributes",
+    "clientbooks",
+    "timeline",
+    "insights",
+    "api",
+)
 
 
 PARAMETER_FIELDS = ("enabled", "membership_mode", "attribute_group", "client_book_sequence")

@@ -26,11 +26,10 @@ from clienteling.api.schemas import (
     CardOut,
     CardPageOut,
     CustomersIn,
-    PropertyOut,
     ReassignedOut,
     ReassignIn,
     RemovedOut,
-    json_value,
+    property_out,
 )
 from clienteling.clientbooks import selectors as books
 from clienteling.clientbooks import services as book_services
@@ -120,10 +119,7 @@ def card_out(card: Card) -> CardOut:
         email=card.email,
         phone=card.phone,
         book=BookOut(id=card.book.identifier, owner=card.book.owner) if card.book else None,
-        properties=[
-            PropertyOut(code=p.code, label=p.label, value=json_value(p.value), kind=p.kind)  # type: ignore[arg-type]
-            for p in card.properties
-        ],
+        properties=[property_out(p) for p in card.properties],
     )
 
 

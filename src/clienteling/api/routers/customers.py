@@ -25,11 +25,11 @@ from clienteling.api.schemas import (
     ConsentOut,
     CustomerOut,
     MembershipOut,
-    PropertyOut,
     SearchPageOut,
     SearchResultOut,
     Value,
     json_value,
+    property_out,
 )
 from clienteling.attributes.models import AttributeValue
 from clienteling.clientbooks import selectors as books
@@ -173,7 +173,7 @@ def customer_get(request: HttpRequest, le: LegalEntityCode, account: AccountPath
         ),
         attributes=_attribute_values(legal_entity, customer),
         properties=[
-            PropertyOut(code=p.code, label=p.label, value=json_value(p.value), kind=p.kind)  # type: ignore[arg-type]
+            property_out(p)
             for p in books.customer_card_properties(legal_entity=legal_entity, customer=customer)
         ],
         books=[
