@@ -30,6 +30,16 @@ from clienteling.insights.services import (
 )
 
 
+def reference_cleaned(raw: str) -> str:
+    """A secret reference as typed, checked for its form; a key pasted here is refused."""
+    reference = raw.strip()
+    try:
+        reference_check(reference)
+    except SecretError as error:
+        raise forms.ValidationError(str(error)) from None
+    return reference
+
+
 class InsightsSettingsForm(forms.ModelForm):
     class Meta:
         model = InsightsSettings
@@ -52,12 +62,7 @@ class InsightsSettingsForm(forms.ModelForm):
     checked = False
 
     def clean_secret_reference(self) -> str:
-        reference = self.cleaned_data["secret_reference"].strip()
-        try:
-            reference_check(reference)
-        except SecretError as error:
-            raise forms.ValidationError(str(error)) from None
-        return reference
+        return reference_cleaned(self.cleaned_data["secret_reference"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -187,12 +192,7 @@ class SecretStatusForm(forms.ModelForm):
         fields = ("reference",)
 
     def clean_reference(self) -> str:
-        reference = self.cleaned_data["reference"].strip()
-        try:
-            reference_check(reference)
-        except SecretError as error:
-            raise forms.ValidationError(str(error)) from None
-        return reference
+        return reference_cleaned(self.cleaned_data["reference"])
 
 
 @admin.register(SecretStatus)
