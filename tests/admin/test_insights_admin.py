@@ -140,3 +140,28 @@ def test_the_customer_page_shows_the_card_with_measures_first(hq, legal_entity, 
     birthday = page.index('data-code="BIRTHDAY"')
     assert churn < clv < birthday
     assert str(fakes.measures_for(customer.account)["ChurnProbability"]) in page
+
+
+def test_deleting_the_settings_takes_the_measures_off_the_cards_at_once(
+    hq, legal_entity, giulia, vault, fakes
+):
+    from clienteling.clientbooks import selectors
+    from tests.factories import book_add
+    from tests.insights.helpers import insights_enable
+
+    customer = CustomerFactory(legal_entity=legal_entity)
+    book_add(giulia, customer)
+    insights_enable(legal_entity, fakes)
+    assert (
+        selectors.client_book_cards(actor=giulia, legal_entity=legal_entity).properties[0][2]
+        == "measure"
+    )
+
+    hq.post(
+        reverse("admin:insights_insightssettings_delete", args=[legal_entity.pk]),
+        {"post": "yes"},
+    )
+
+    page = selectors.client_book_cards(actor=giulia, legal_entity=legal_entity)
+    assert not InsightsSettings.objects.exists()
+    assert [kind for _code, _label, kind in page.properties] == ["attribute"] * 3

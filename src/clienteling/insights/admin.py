@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from clienteling.core.errors import Invalid
 from clienteling.insights.models import InsightsSettings, KeyVault, SecretStatus
+from clienteling.insights.provider import forget_settings
 from clienteling.insights.secrets import (
     WARN_DAYS,
     SecretError,
@@ -138,6 +139,17 @@ class InsightsSettingsAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: InsightsSettings, form: Any, change: bool
     ) -> None:
         insights_settings_save(row=obj, checked=getattr(form, "checked", False))
+
+    def delete_model(self, request: HttpRequest, obj: InsightsSettings) -> None:
+        legal_entity_id = obj.legal_entity_id  # the primary key: None once deleted
+        super().delete_model(request, obj)
+        forget_settings(legal_entity_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[InsightsSettings]) -> None:
+        ids = list(queryset.values_list("legal_entity_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for legal_entity_id in ids:
+            forget_settings(legal_entity_id)
 
     @admin.action(description=_("Validate: get a token and read one customer's measures"))
     def validate(self, request: HttpRequest, queryset: QuerySet[InsightsSettings]) -> None:
