@@ -185,6 +185,42 @@ def test_a_past_activity_cannot_be_dated_in_the_future(giulia, customers, activi
     assert error.value.field == "occurred_at"
 
 
+def test_any_offset_is_stored_as_the_same_moment(giulia, customers, activity_types):
+    """R-ACT-2: an offset beyond what the database accepts (-20:09) is still that moment."""
+    local = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone(-dt.timedelta(hours=20, minutes=9)))
+
+    activity = record(giulia, customers[0], occurred_at=local)
+
+    activity.refresh_from_db()
+    assert activity.occurred_at == local
+    assert activity.occurred_at.utcoffset() == dt.timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("occurred_at", {"occurred_at": dt.datetime(1333, 6, 8, 23, 17, tzinfo=dt.UTC)}),
+        ("occurred_at", {"occurred_at": dt.datetime(2026, 1, 1, 9)}),  # no offset
+        (
+            "scheduled_start",
+            {
+                "type_code": "APPOINTMENT",
+                "scheduled_start": timezone.now() + dt.timedelta(days=6 * 366),
+                "duration_minutes": 30,
+            },
+        ),
+    ],
+)
+def test_times_out_of_range_are_refused_naming_the_field(
+    giulia, customers, activity_types, field, kwargs
+):
+    with pytest.raises(Invalid) as error:
+        record(giulia, customers[0], **kwargs)
+
+    assert error.value.field == field
+    assert not Activity.objects.exists()
+
+
 def test_an_activity_at_a_store_the_author_does_not_work_in_is_refused(
     giulia, customers, activity_types, legal_entity
 ):

@@ -20,6 +20,10 @@ from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note,
 SUBJECT_MAX = 200
 NOTE_MAX = 4000
 MAX_APPOINTMENT_MINUTES = 24 * 60
+# The span of time an activity may be dated in: a retailer's history, and appointments a
+# few years ahead.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+APPOINTMENT_HORIZON = dt.timedelta(days=5 * 366)
 # An author may change what they wrote for a day; after that the note is part of the record.
 NOTE_EDIT_WINDOW = dt.timedelta(days=1)
 
@@ -97,6 +101,8 @@ def activity_record(
     if store is not None and not actor.stores.filter(pk=store.pk).exists():
         raise Invalid(_("You do not work in that store."), field="store", rule="not_assigned")
     now = timezone.now()
+    occurred_at = _moment(occurred_at, "occurred_at")
+    scheduled_start = _moment(scheduled_start, "scheduled_start")
     if activity_type.is_appointment:
         if scheduled_start is None:
             raise Invalid(
@@ -109,6 +115,12 @@ def activity_record(
                 _("An appointment lasts from 1 to %(max)d minutes.")
                 % {"max": MAX_APPOINTMENT_MINUTES},
                 field="duration_minutes",
+                rule="range",
+            )
+        if scheduled_start > now + APPOINTMENT_HORIZON:
+            raise Invalid(
+                _("An appointment can be scheduled up to five years ahead."),
+                field="scheduled_start",
                 rule="range",
             )
         when = scheduled_start
@@ -138,6 +150,30 @@ def activity_record(
         scheduled_start=scheduled_start if activity_type.is_appointment else None,
         duration_minutes=duration_minutes if activity_type.is_appointment else None,
     )
+
+
+def _moment(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    """A time with its offset, in UTC: any offset Python accepts (up to ±24 h) is stored the
+    same way, and a time before 1900 is refused rather than stored as nonsense."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise Invalid(
+            _("Give the time with its offset, e.g. 2026-11-24T15:30:00+01:00."),
+            field=field,
+            rule="timezone",
+        )
+    try:
+        moment = value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or moment < EARLIEST:
+        raise Invalid(
+            _("The time must be in 1900 or later."),
+            field=field,
+            rule="range",
+        )
+    return moment
 
 
 def _note_text(raw: str) -> str:
