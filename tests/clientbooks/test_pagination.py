@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection, transaction
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 
 from clienteling.clientbooks import selectors, services
 from clienteling.core.errors import Invalid
-from clienteling.core.pagination import page_limit
+from clienteling.core.pagination import encode_cursor, page_limit
 from tests.factories import CustomerFactory, book_add
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +115,44 @@ def test_forged_cursor_is_invalid(legal_entity, giulia, many, cursor):
     """R-BOOK-7 / R-ERR-1: a cursor that does not fit the ordering is bad input, not a crash."""
     with pytest.raises(Invalid) as error:
         selectors.client_book_cards(actor=giulia, legal_entity=legal_entity, cursor=cursor)
+
+    assert error.value.field == "cursor"
+
+
+def test_a_cursor_time_is_read_in_utc_whatever_its_offset(legal_entity, giulia, many):
+    """A cursor's time with an offset PostgreSQL would refuse (-20:09) is the same moment."""
+    params = selectors.card_filter_parse(legal_entity=legal_entity, params={"sort": "added"})
+    first = selectors.client_book_cards(
+        actor=giulia, legal_entity=legal_entity, card_filter=params, limit=5
+    )
+    added_at, row_id = json.loads(base64.urlsafe_b64decode(first.next_cursor + "=="))
+    shifted = dt.datetime.fromisoformat(added_at).astimezone(
+        dt.timezone(-dt.timedelta(hours=20, minutes=9))
+    )
+    forged = encode_cursor([shifted, row_id])
+
+    again = selectors.client_book_cards(
+        actor=giulia, legal_entity=legal_entity, card_filter=params, cursor=forged, limit=5
+    )
+    honest = selectors.client_book_cards(
+        actor=giulia,
+        legal_entity=legal_entity,
+        card_filter=params,
+        cursor=first.next_cursor,
+        limit=5,
+    )
+    assert [c.account for c in again.items] == [c.account for c in honest.items]
+
+
+def test_a_cursor_time_without_offset_is_invalid(legal_entity, giulia, many):
+    params = selectors.card_filter_parse(legal_entity=legal_entity, params={"sort": "added"})
+    with pytest.raises(Invalid) as error:
+        selectors.client_book_cards(
+            actor=giulia,
+            legal_entity=legal_entity,
+            card_filter=params,
+            cursor=encode_cursor(["2026-01-01T10:00:00", 1]),
+        )
 
     assert error.value.field == "cursor"
 

@@ -69,7 +69,11 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
     for key, value in zip(keys, values, strict=True):
         try:
             if key.kind is dt.datetime:
-                decoded.append(dt.datetime.fromisoformat(value))
+                moment = dt.datetime.fromisoformat(value)
+                if moment.tzinfo is None:
+                    raise ValueError
+                # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+                decoded.append(moment.astimezone(dt.UTC))
             elif key.kind is int:
                 # Beyond 64 bits the databases cannot compare it (SQLite raises OverflowError).
                 if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
@@ -80,7 +84,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
                 if not isinstance(value, str) or "\x00" in value:
                     raise ValueError
                 decoded.append(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise invalid from None
     return decoded
 
