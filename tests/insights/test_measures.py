@@ -230,3 +230,36 @@ def test_odata_pages_are_followed(legal_entity, giulia, book, fakes, monkeypatch
     assert fakes.measure_requests == 3  # 20 + 20 + 10 rows
     assert all(card.properties[0].available for card in cards)
     assert all(card.properties[0].value is not None for card in cards)
+
+
+def test_the_store_app_shows_a_probability_as_a_percentage(
+    legal_entity, giulia, book, fakes, client
+):
+    """The card reads "Churn probability 19 %"; the API keeps the service's 0.19."""
+    import re
+
+    client.force_login(giulia.user)
+
+    html = client.get("/book/").content.decode()
+
+    churn = re.search(
+        r'data-account="(?P<account>[^"]+)".*?data-code="ChurnProbability"><dt>Churn probability'
+        r'</dt><dd data-value="(?P<raw>[^"]*)">(?P<shown>[^<]*)</dd>',
+        html,
+        re.S,
+    )
+    assert churn is not None
+    value = fakes.measures_for(churn["account"])["ChurnProbability"]
+    assert float(churn["raw"]) == pytest.approx(value)
+    assert churn["shown"] == f"{round(value * 100)} %"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(0.19, "19 %"), (0.195, "20 %"), (0.999, "100 %"), (0, "0 %")]
+)
+def test_percentages_round_half_up(value, shown):
+    from types import SimpleNamespace
+
+    from clienteling.storeapp.templatetags.storeapp import display_property
+
+    assert display_property(SimpleNamespace(data_type="percent", value=value, unit="")) == shown

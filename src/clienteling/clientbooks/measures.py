@@ -25,6 +25,8 @@ MAX_MEASURES = 3
 class MeasureDefinition:
     code: str
     label: str
+    # A fraction from 0 to 1 that associates read as a percentage (a probability).
+    percent: bool = False
 
 
 @dataclass(frozen=True)

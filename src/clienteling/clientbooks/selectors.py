@@ -170,6 +170,7 @@ class PropertySource:
     label: str
     kind: str
     attribute: Attribute | None = None
+    percent: bool = False
 
 
 def card_property_sources(
@@ -178,7 +179,7 @@ def card_property_sources(
     """The card's three properties: the selected measures first, then client book attributes
     by display order, until three (R-BOOK-6, R-CI-3)."""
     sources = [
-        PropertySource(m.code, m.label, "measure")
+        PropertySource(m.code, m.label, "measure", percent=m.percent)
         for m in list(measure_provider().selected(legal_entity))[:MAX_MEASURES]
     ]
     wanted = CARD_PROPERTIES - len(sources)
@@ -314,6 +315,7 @@ def _card_properties(
                 label=s.label,
                 value=measure.value,
                 kind=s.kind,
+                data_type="percent" if s.percent else None,
                 available=measure.available,
                 as_of=measure.as_of,
             )

@@ -210,7 +210,10 @@ class AnalyticsMeasures:
         snapshot = settings_snapshot(legal_entity)
         if not snapshot.enabled:
             return []
-        return [MeasureDefinition(name, measure_label(name)) for name in snapshot.measures]
+        return [
+            MeasureDefinition(name, measure_label(name), percent=name.endswith("Probability"))
+            for name in snapshot.measures
+        ]
 
     def values(
         self, legal_entity: LegalEntity, accounts: Sequence[str], codes: Sequence[str]

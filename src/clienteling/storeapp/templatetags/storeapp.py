@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
@@ -48,6 +48,18 @@ def display_value(value: Any, unit: str = "") -> str:
     else:
         text = str(value)
     return f"{text} {unit}".strip() if unit else text
+
+
+@register.filter
+def display_property(prop: Any) -> str:
+    """A card property in the active language: a probability as a percentage (0.19 → 19 %),
+    anything else as display_value shows it."""
+    if prop.data_type == "percent" and isinstance(prop.value, int | float | Decimal):
+        if isinstance(prop.value, bool):
+            return display_value(prop.value)
+        percent = (Decimal(str(prop.value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return f"{number_format(percent, use_l10n=True)} %"
+    return display_value(prop.value, prop.unit)
 
 
 @register.filter
