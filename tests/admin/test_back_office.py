@@ -263,3 +263,30 @@ def test_hq_retires_an_activity_type_and_it_is_no_longer_offered(hq, legal_entit
     submit(hq, admin_url(ActivityType, "change", email.pk), {"active": None})
     assert "EMAIL" not in [t.code for t in offered(legal_entity=legal_entity)]
     assert ActivityType.objects.filter(pk=email.pk).exists()
+
+
+@pytest.mark.parametrize("language", ["it", "lt"])
+def test_the_back_office_speaks_the_chosen_language(hq, legal_entity, activity_types, language):
+    """R-I18N-1: the back office in Italian and Lithuanian, the product's own sections and
+    the names HQ gave an activity type in that language included."""
+    import html
+
+    from django.conf import settings
+    from django.utils import translation
+
+    phone = activity_types["PHONE"]
+    phone.name_it, phone.name_lt = "Telefonata", "Skambutis"
+    phone.save()
+    hq.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with translation.override(language):
+        section = translation.gettext("Activities and notes")
+    assert section != "Activities and notes"
+
+    index = html.unescape(hq.get(reverse("admin:index")).content.decode())
+    types = html.unescape(
+        hq.get(reverse("admin:timeline_activitytype_changelist")).content.decode()
+    )
+
+    assert f'lang="{language}"' in index
+    assert section in index
+    assert {"it": "Telefonata", "lt": "Skambutis"}[language] in types

@@ -170,6 +170,7 @@ def test_adding_customers_creates_the_book_and_answers_what_was_added(as_worker,
 def test_adding_a_customer_in_another_book_is_a_conflict_naming_the_owner(
     as_worker, giulia, marco, legal_entity, customers
 ):
+    """R-ERR-3, R-BOOK-2: a conflict answers 409 with what conflicts: the customer and owner."""
     client_book_add_customers(actor=marco, legal_entity=legal_entity, customers=[customers[0]])
     response = as_worker(giulia).post(
         BOOK + "/customers", {"customers": [customers[1].account, customers[0].account]}
@@ -181,6 +182,7 @@ def test_adding_a_customer_in_another_book_is_a_conflict_naming_the_owner(
 
 
 def test_adding_an_unknown_customer_is_404(as_worker, giulia, customers):
+    """R-ERR-3: an unknown id answers not found, naming it."""
     response = as_worker(giulia).post(BOOK + "/customers", {"customers": ["NOPE1"]})
     error = assert_error(response, 404, "not_found", field="customers")
     assert error["details"]["customers"] == ["NOPE1"]

@@ -31,6 +31,7 @@ def italian_customer(giulia, legal_entity):
 
 
 def test_another_legal_entity_s_customer_is_404(as_worker, rasa, italian_customer):
+    """R-ERR-3: a foreign id answers not found, never forbidden (nothing says it exists)."""
     api = as_worker(rasa)
     assert_error(
         api.get(f"/legal-entities/ITJW/customers/{italian_customer.account}"), 404, "not_found"

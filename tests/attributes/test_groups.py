@@ -48,7 +48,7 @@ def test_an_attribute_is_in_a_group_once(legal_entity):
 
 
 def test_attribute_names_are_translatable(legal_entity):
-    """R-ATTR-1: a name per language, falling back to English."""
+    """R-ATTR-1, R-I18N-1: HQ names an attribute per language, falling back to English."""
     birthday = Attribute.objects.get(code="BIRTHDAY")
     birthday.name_it = "Compleanno"
 

@@ -135,7 +135,7 @@ ITALIAN_MONTHS = [
 
 
 def test_associate_switches_to_italian_and_sees_the_same_page_in_italian(page):
-    """R-I18N: the language switch keeps the page and translates it, dates included."""
+    """R-I18N-1: the language switch keeps the page and translates it, dates included."""
     with translation.override("it"):
         heading = translation.gettext("My client book")
         search_label = translation.gettext("Name, email or phone")

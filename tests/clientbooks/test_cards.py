@@ -138,7 +138,8 @@ def test_card_never_shows_more_than_three_properties(legal_entity, giulia, custo
 
 
 def test_card_follows_a_change_of_display_order(legal_entity, giulia, customers):
-    """R-BOOK-6 / R-ATTR-2: HQ reordering the group changes the card at the next request."""
+    """R-BOOK-6 / R-ATTR-2 / R-DIST-1: HQ reordering the group changes the card at the next
+    request, with nothing to distribute."""
     book_add(giulia, customers[0])
     members = AttributeGroupMember.objects.filter(group__code="CLIENTBOOK")
     members.filter(attribute__code="BIRTHDAY").update(display_order=99)

@@ -59,11 +59,14 @@ def test_legal_entity_never_configured_is_switched_off(other_legal_entity, giuli
 
 
 def test_switching_off_deletes_nothing_and_on_again_shows_the_book(legal_entity, giulia, customers):
-    """R-FEAT-1: turning the switch off keeps every book and membership."""
+    """R-FEAT-1, R-DIST-1: turning the switch off keeps every book and membership, and either
+    change is in force at the next request."""
     book_add(giulia, *customers[:3])
 
     switch(legal_entity, False)
     assert Membership.objects.filter(book__owner=giulia).count() == 3
+    with pytest.raises(FeatureDisabled):
+        selectors.client_book_cards(actor=giulia, legal_entity=legal_entity)
     switch(legal_entity, True)
 
     page = selectors.client_book_cards(actor=giulia, legal_entity=legal_entity)

@@ -90,7 +90,8 @@ def test_health_probe_answers_ok_when_the_database_answers(client):
 
 
 def test_production_without_redis_is_warned_about_in_the_deploy_checks(settings):
-    """R-ACT-4: a per-process cache cannot tell other processes of a change."""
+    """R-ACT-4, R-SCALE-2: a per-process cache cannot tell other processes of a change, so
+    production with several processes is warned to share one (Redis)."""
     from clienteling.core.checks import shared_cache_in_production
 
     settings.PRODUCTION, settings.REDIS_URL = True, ""

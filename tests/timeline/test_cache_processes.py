@@ -1,5 +1,6 @@
-"""R-ACT-4 across processes: two servers, one database, one Redis. A type changed through one
-is what the other shows at its very next request."""
+"""R-ACT-4, R-DIST-1, R-SCALE-2 across processes: two stateless servers, one database, one
+Redis. A type changed through one is what the other shows at its very next request, with no
+job to distribute it and no restart."""
 
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ def _offered_types(client: httpx.Client) -> list[str]:
 
 
 def test_a_type_renamed_through_one_process_is_offered_by_the_other_at_once(two_servers):
-    """R-ACT-4: no restart, no waiting: the shared cache entry is dropped on commit."""
+    """R-ACT-4, R-DIST-1: no restart, no waiting: the shared cache entry is dropped on commit."""
     admin_url, store_url, phone_id = two_servers
     associate = _logged_in(store_url, "/login/", "giulia")
     assert "Phone call" in _offered_types(associate)  # now cached in the second process
