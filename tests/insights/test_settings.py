@@ -174,3 +174,14 @@ def test_validate_records_a_problem_without_turning_it_off(legal_entity, custome
     fakes.set_mode("normal")
     assert insights_settings_validate(row=saved) is None
     assert InsightsSettings.objects.get(pk=legal_entity.pk).problem == ""
+
+
+def test_a_key_pasted_as_the_reference_is_refused_and_never_stored(legal_entity, customer, fakes):
+    """R-SEC-1: not a reference: refused, and nothing records it."""
+    from clienteling.insights.models import SecretStatus
+
+    error = refused(insights_row(legal_entity, fakes, secret_reference="hunter2-s3cret"))
+
+    assert (error.field, error.details["rule"]) == ("secret_reference", "secret")
+    assert not SecretStatus.objects.filter(reference__contains="hunter2").exists()
+    assert not InsightsSettings.objects.exists()

@@ -25,7 +25,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clienteling.clientbooks.measures import MeasureDefinition, MeasureValue
@@ -293,12 +292,3 @@ def _vault_of(reference: str) -> KeyVault | None:
     if not match["vault"]:
         return None
     return KeyVault.objects.filter(name=match["vault"]).first()
-
-
-def age_text(as_of: dt.datetime | None) -> str:
-    """How old a value is, for "unavailable (last known 12 minutes ago)"."""
-    if as_of is None:
-        return ""
-    from django.utils.timesince import timesince
-
-    return timesince(as_of, timezone.now())

@@ -181,7 +181,10 @@ def _first_line(error: BaseException) -> str:
 
 
 def secret_reference_validate(reference: str) -> SecretStatus:
-    """Resolve a reference now and record what was found: expiry, or the problem (R-SEC-2)."""
+    """Resolve a reference now and record what was found: its expiry, or the problem, while
+    an unreadable secret keeps the expiry last seen (R-SEC-2). Something that is not a
+    reference (a key pasted by mistake) raises SecretError and is never recorded."""
+    reference_check(reference)
     status, _created = SecretStatus.objects.get_or_create(reference=reference.strip())
     status.checked_at = timezone.now()
     try:

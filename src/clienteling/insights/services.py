@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from django.db import transaction
@@ -14,7 +13,12 @@ from clienteling.customers.models import Customer
 from clienteling.insights.client import ServiceError, measures_fetch
 from clienteling.insights.models import InsightsSettings, SecretStatus
 from clienteling.insights.provider import connection_of, forget_settings
-from clienteling.insights.secrets import SecretError, reference_check, secret_resolve
+from clienteling.insights.secrets import (
+    SecretError,
+    reference_check,
+    secret_reference_validate,
+    secret_resolve,
+)
 
 CHECK_SECONDS = 15.0
 MEASURE_FIELDS = ("measure_1", "measure_2", "measure_3")
@@ -24,16 +28,16 @@ def insights_connection_check(*, row: InsightsSettings) -> str:
     """Get a token and read one customer's measures, as the cards will. Returns the account
     read; raises Invalid naming the field at fault and why."""
     try:
-        reference_check(row.secret_reference)
-        secret = secret_resolve(row.secret_reference, fresh=True)
+        problem = secret_reference_validate(row.secret_reference).problem
     except SecretError as error:
-        _record_secret(row.secret_reference, problem=str(error))
+        problem = str(error)
+    if problem:
         raise Invalid(
-            _("The application's key cannot be read: %(reason)s") % {"reason": error},
+            _("The application's key cannot be read: %(reason)s") % {"reason": problem},
             field="secret_reference",
             rule="secret",
-        ) from None
-    _record_secret(row.secret_reference, expires_on=secret.expires_on)
+        )
+    secret = secret_resolve(row.secret_reference)  # read a moment ago: from memory
     customer = (
         Customer.objects.filter(legal_entity_id=row.legal_entity_id).order_by("account").first()
     )
@@ -88,16 +92,6 @@ def _field_of(error: ServiceError, row: InsightsSettings) -> str:
                 return field_name
         return "alternate_customer_id"
     return "service_url"
-
-
-def _record_secret(
-    reference: str, *, problem: str = "", expires_on: dt.datetime | None = None
-) -> None:
-    if reference_check_quiet(reference):
-        defaults: dict[str, object] = {"checked_at": timezone.now(), "problem": problem}
-        if not problem:  # an unreadable secret keeps the expiry last seen
-            defaults["expires_on"] = expires_on
-        SecretStatus.objects.update_or_create(reference=reference.strip(), defaults=defaults)
 
 
 def reference_check_quiet(reference: str) -> bool:
