@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from clienteling.organization.access import Operation
 from clienteling.timeline.models import ActivityType
 from tests.factories import (
     ALL_OPERATIONS,
@@ -69,7 +70,7 @@ def activity_types(legal_entity):
 @pytest.fixture
 def carla(store):
     """Customer service: reads customer details, no client book operations."""
-    from clienteling.clientbooks.permissions import Operation
+    from clienteling.organization.access import Operation
 
     return WorkerFactory(
         user__username="carla", stores=[], legal_entity=store.legal_entity,
@@ -119,7 +120,7 @@ def azure_fakes(tmp_path_factory):
     """The three fake services, started once on ephemeral loopback ports."""
     import datetime as dt
 
-    from clienteling.insights.fakes import FakeServices
+    from clienteling.demo.fakes import FakeServices
 
     fakes = FakeServices(tmp_path_factory.mktemp("fakes")).start()
     fakes.register_client("clienteling-vault-reader", VAULT_READER_SECRET)
@@ -150,3 +151,22 @@ def fakes(azure_fakes, settings, monkeypatch):
     provider.drain()
     secrets.forget_secrets()
     client.forget_tokens()
+
+
+@pytest.fixture
+def rome(legal_entity):
+    return StoreFactory(legal_entity=legal_entity, code="RM01", name="Roma")
+
+
+@pytest.fixture
+def paolo(rome):
+    """An associate of RM01 only: MI01's view does not show his book."""
+    return WorkerFactory(user__username="paolo", stores=[rome])
+
+
+@pytest.fixture
+def clerk(store):
+    """Customer service in MI01's address books, with no client book grant."""
+    return WorkerFactory(
+        user__username="clerk", stores=[store], operations=[Operation.READ_CUSTOMER_DETAILS]
+    )

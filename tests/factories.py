@@ -15,8 +15,8 @@ from clienteling.attributes.models import (
     DataType,
 )
 from clienteling.clientbooks.models import ClientelingParameters, MembershipMode, NumberSequence
-from clienteling.clientbooks.permissions import Operation
 from clienteling.customers.models import Customer
+from clienteling.organization.access import Operation
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 
 ASSOCIATE_OPERATIONS = [

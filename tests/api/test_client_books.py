@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from clienteling.clientbooks.models import ClientelingParameters, Membership
-from clienteling.clientbooks.permissions import Operation
 from clienteling.clientbooks.selectors import local_today
 from clienteling.clientbooks.services import client_book_add_customers, customer_attributes_set
+from clienteling.organization.access import Operation
 from tests.api.conftest import assert_error
 from tests.factories import WorkerFactory, birthday_in
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from clienteling.attributes.models import AttributeValue
-from clienteling.clientbooks.permissions import Operation
 from clienteling.clientbooks.services import client_book_add_customers
+from clienteling.organization.access import Operation
 from tests.api.conftest import assert_error
 from tests.factories import CustomerFactory, StoreFactory, WorkerFactory
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from clienteling.clientbooks.permissions import Operation
 from clienteling.clientbooks.services import client_book_add_customers
+from clienteling.organization.access import Operation
 from clienteling.timeline import services
 from clienteling.timeline.models import Activity, Note
 from tests.api.conftest import assert_error

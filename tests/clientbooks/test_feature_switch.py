@@ -7,6 +7,7 @@ import pytest
 from clienteling.clientbooks import selectors, services
 from clienteling.clientbooks.models import ClientelingParameters, Membership
 from clienteling.core.errors import FeatureDisabled
+from clienteling.organization.access import scope_of
 from tests.factories import book_add
 
 pytestmark = pytest.mark.django_db
@@ -50,12 +51,12 @@ def test_every_client_book_operation_is_unavailable_when_switched_off(
     assert error.value.details["legal_entity"] == "ITJW"
 
 
-def test_legal_entity_never_configured_is_switched_off(other_legal_entity, giulia, customers):
+def test_legal_entity_never_configured_is_switched_off(other_legal_entity, rasa):
     """R-FEAT-1: without parameters the feature is off (the default)."""
     ClientelingParameters.objects.filter(legal_entity=other_legal_entity).delete()
 
     with pytest.raises(FeatureDisabled):
-        selectors.require_enabled(other_legal_entity)
+        selectors.require_enabled(scope_of(rasa, other_legal_entity))
 
 
 def test_switching_off_deletes_nothing_and_on_again_shows_the_book(legal_entity, giulia, customers):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from clienteling.clientbooks import selectors, services
 from clienteling.clientbooks.models import Membership
-from clienteling.clientbooks.permissions import Operation, granted_operations
 from clienteling.core.errors import Forbidden, NotFound
+from clienteling.organization.access import Operation, granted_operations
 from clienteling.timeline import selectors as timeline_selectors
 from clienteling.timeline import services as timeline_services
 from tests.factories import ALL_OPERATIONS, StoreFactory, WorkerFactory, book_add
@@ -88,13 +89,17 @@ def test_each_operation_needs_its_own_grant(operation, legal_entity, store, marc
 def test_granted_operation_succeeds(operation, legal_entity, store, marco, customers):
     """R-PERM-1: the single grant is enough for its operation."""
     actor = WorkerFactory(user__username="single", stores=[store], operations=[operation])
-    if operation in (Operation.REMOVE_CUSTOMERS, Operation.REASSIGN_CUSTOMERS):
+    if operation is Operation.REASSIGN_CUSTOMERS:
         adder = WorkerFactory(user__username="adder", stores=[store], operations=ALL_OPERATIONS)
         book_add(adder, customers[0])
-        if operation is Operation.REMOVE_CUSTOMERS:
-            services.customers_reassign(
-                actor=adder, legal_entity=legal_entity, customers=[customers[0]], to_worker=actor
-            )
+    if operation is Operation.REMOVE_CUSTOMERS:
+        # Put in the actor's own book while they may add, then leave them the one grant.
+        can_add = Permission.objects.get(
+            content_type__app_label="clientbooks", codename="add_customer_to_client_book"
+        )
+        actor.user.user_permissions.add(can_add)
+        book_add(actor, customers[0])
+        actor.user.user_permissions.remove(can_add)
 
     perform(
         operation,

@@ -70,7 +70,7 @@ def test_reassigning_creates_the_target_book_when_it_has_none(
         actor=manager, legal_entity=legal_entity, customers=[customers[0]], to_worker=marco
     )
 
-    book = selectors.client_book_of(legal_entity=legal_entity, owner=marco)
+    book = selectors.client_book_find(legal_entity=legal_entity, owner=marco)
     assert book is not None and book.identifier == "CB-000002"
 
 
@@ -206,7 +206,7 @@ def test_reassigning_nothing_creates_no_book_for_the_target(legal_entity, marco,
     )
 
     assert moved == 0
-    assert selectors.client_book_of(legal_entity=legal_entity, owner=marco) is None
+    assert selectors.client_book_find(legal_entity=legal_entity, owner=marco) is None
 
 
 def test_reassign_to_a_deactivated_worker_moves_nothing(

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from clienteling.attributes.values import month_day
 from clienteling.clientbooks import selectors
-from clienteling.clientbooks.filters import upcoming_ranges, upcoming_sort_key
+from clienteling.clientbooks.filters import upcoming_ranges
 from clienteling.organization.models import LegalEntity
 
 
@@ -67,26 +67,6 @@ def test_29_february_is_due_on_28_february_in_a_non_leap_year(today, days):
 def test_29_february_is_not_due_on_28_february_in_a_leap_year():
     """R-BOOK-7: in a leap year it waits for 29 February."""
     assert not in_ranges(dt.date(1984, 2, 29), upcoming_ranges(dt.date(2028, 2, 1), 27))
-
-
-@given(
-    today=st.dates(dt.date(2020, 1, 1), dt.date(2040, 12, 31)),
-    first=st.dates(dt.date(1950, 1, 1), dt.date(2000, 12, 31)),
-    second=st.dates(dt.date(1950, 1, 1), dt.date(2000, 12, 31)),
-)
-def test_upcoming_sort_orders_by_the_next_anniversary(today, first, second):
-    """R-BOOK-7: a date whose next anniversary comes sooner sorts first."""
-
-    def next_anniversary(birth: dt.date) -> dt.date:
-        md = month_day(birth)
-        year = today.year if md >= month_day(today) else today.year + 1
-        return dt.date(year, birth.month, birth.day if (birth.month, birth.day) != (2, 29) else 28)
-
-    a, b = (upcoming_sort_key(month_day(d), today) for d in (first, second))
-    if next_anniversary(first) < next_anniversary(second):
-        assert a <= b
-    if a < b:
-        assert next_anniversary(first) <= next_anniversary(second)
 
 
 def test_today_is_the_legal_entitys_local_date(monkeypatch):

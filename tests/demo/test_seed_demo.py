@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from clienteling.attributes.models import AttributeValue
 from clienteling.clientbooks import selectors
 from clienteling.clientbooks.models import ClientBook, Membership
-from clienteling.clientbooks.permissions import granted_operations
 from clienteling.customers.models import Customer
+from clienteling.organization.access import granted_operations
 from clienteling.organization.models import LegalEntity, Worker
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_demo_has_about_two_thousand_customers_per_legal_entity(demo):
 
 
 def test_every_demo_user_logs_in_with_the_demo_password(demo):
-    for username in ("giulia", "marco", "sara", "rasa", "carla", "admin"):
+    for username in ("giulia", "marco", "sara", "rasa", "carla", "admin", "hq_it", "paolo"):
         assert authenticate(username=username, password="demo") is not None, username
 
 
@@ -86,6 +86,7 @@ ASSOCIATE = BOOK_OPERATIONS - {"reassign_customers"}
         ("sara", BOOK_OPERATIONS),
         ("rasa", ASSOCIATE),
         ("carla", set()),
+        ("paolo", ASSOCIATE - {"view_store_client_books"}),
     ],
 )
 def test_demo_users_hold_the_client_book_operations_of_their_role(demo, username, operations):
@@ -179,3 +180,40 @@ def test_demo_has_the_four_activity_types_and_some_activities_and_notes(demo):
         ]
         assert Activity.objects.filter(legal_entity__code=code).count() > 20
         assert Note.objects.filter(legal_entity__code=code).exists()
+
+
+HQ_APPS = ("organization", "customers", "attributes", "clientbooks", "timeline", "insights", "api")
+
+
+def test_hq_it_is_a_back_office_user_of_itjw_only_and_not_a_superuser(demo):
+    hq_it = Worker.objects.select_related("user").get(user__username="hq_it")
+    assert hq_it.user.is_staff and not hq_it.user.is_superuser
+    assert set(hq_it.legal_entities.values_list("code", flat=True)) == {"ITJW"}
+    assert not hq_it.stores.exists()
+
+
+def test_hq_it_holds_every_back_office_permission(demo):
+    from django.contrib.auth.models import Permission
+
+    user = Worker.objects.select_related("user").get(user__username="hq_it").user
+    product = Permission.objects.filter(content_type__app_label__in=HQ_APPS)
+    assert product.exists()
+    missing = [
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in product.select_related("content_type")
+        if not user.has_perm(f"{p.content_type.app_label}.{p.codename}")
+    ]
+    assert missing == []
+    for model in ("user", "group"):
+        for action in ("view", "add", "change", "delete"):
+            assert user.has_perm(f"auth.{action}_{model}"), (action, model)
+
+
+def test_paolo_is_an_associate_of_rm01_only_with_a_book_of_a_few_dozen(demo):
+    paolo = Worker.objects.get(user__username="paolo")
+    assert set(paolo.legal_entities.values_list("code", flat=True)) == {"ITJW"}
+    assert set(paolo.stores.values_list("code", flat=True)) == {"RM01"}
+    members = Customer.objects.filter(book_memberships__book__owner=paolo)
+    assert 24 <= members.count() <= 60
+    assert not members.exclude(legal_entity__code="ITJW").exists()
+    assert not members.exclude(address_books__code="RM01").exists()

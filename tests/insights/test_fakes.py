@@ -21,7 +21,7 @@ from azure.core.exceptions import ClientAuthenticationError, ResourceNotFoundErr
 from azure.identity import ClientSecretCredential
 from azure.keyvault.secrets import SecretClient
 
-from clienteling.insights.fakes import FakeServices, parse_filter
+from clienteling.demo.fakes import FakeServices, parse_filter
 
 TENANT = FakeServices.TENANT_ID
 APP, APP_SECRET = "clienteling-insights", "insights-secret"
@@ -607,7 +607,7 @@ def test_measures_are_deterministic_and_in_range() -> None:
         [
             sys.executable,
             "-c",
-            "import json; from clienteling.insights.fakes import FakeServices; "
+            "import json; from clienteling.demo.fakes import FakeServices; "
             "print(json.dumps(FakeServices.measures_for('IT000001')))",
         ],
         capture_output=True,

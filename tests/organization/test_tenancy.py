@@ -9,7 +9,7 @@ from clienteling.clientbooks import services
 from clienteling.core.errors import Forbidden, NotFound
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.selectors import SearchScope
-from clienteling.organization import selectors
+from clienteling.organization import access, selectors
 from tests.factories import (
     AddressBookFactory,
     CustomerFactory,
@@ -26,13 +26,13 @@ def test_worker_sees_only_the_legal_entities_they_work_for(
     legal_entity, other_legal_entity, giulia
 ):
     """R-ORG-1: the legal entities offered to a worker are their employers."""
-    assert [le.code for le in selectors.legal_entities_of(giulia)] == ["ITJW"]
+    assert [le.code for le in access.employers(giulia)] == ["ITJW"]
 
 
 def test_legal_entity_not_worked_for_is_not_found(legal_entity, other_legal_entity, giulia):
     """R-ORG-1: another legal entity is not found, never hinted at."""
     with pytest.raises(NotFound):
-        selectors.legal_entity_get(actor=giulia, code="LTFA")
+        access.scope_for_code(giulia, "LTFA")
 
 
 def test_worker_of_another_legal_entity_sees_no_cards(legal_entity, giulia, rasa, customers):
@@ -114,19 +114,19 @@ def test_store_belongs_to_one_legal_entity_and_several_address_books(legal_entit
 
 
 def test_store_is_found_only_where_the_worker_is_assigned(legal_entity, store, giulia):
-    """R-ORG-2 / R-ORG-3: store_get answers the worker's own stores only."""
+    """R-ORG-2 / R-ORG-3: a scope finds the worker's own stores only."""
     rome = StoreFactory(legal_entity=legal_entity, code="RM01")
 
-    assert selectors.store_get(actor=giulia, legal_entity=legal_entity, code="MI01") == store
+    assert access.scope_of(giulia, legal_entity).store("MI01") == store
     with pytest.raises(NotFound):
-        selectors.store_get(actor=giulia, legal_entity=legal_entity, code=rome.code)
+        access.scope_of(giulia, legal_entity).store(rome.code)
 
 
 def test_worker_employed_by_two_legal_entities_sees_both(legal_entity, other_legal_entity, giulia):
     """R-ORG-3: a worker may work for more than one legal entity."""
     giulia.legal_entities.add(other_legal_entity)
 
-    assert [le.code for le in selectors.legal_entities_of(giulia)] == ["ITJW", "LTFA"]
+    assert [le.code for le in access.employers(giulia)] == ["ITJW", "LTFA"]
 
 
 def test_login_without_a_worker_may_do_nothing(db):
@@ -134,7 +134,7 @@ def test_login_without_a_worker_may_do_nothing(db):
     user = UserFactory()
 
     with pytest.raises(Forbidden):
-        selectors.worker_for_user(user)
+        access.worker_for_user(user)
 
 
 def test_worker_is_found_by_username_within_the_legal_entity(

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from clienteling.clientbooks import services
 from clienteling.clientbooks.models import Membership
-from clienteling.clientbooks.permissions import Operation
 from clienteling.clientbooks.services import clienteling_parameters_update
+from clienteling.organization.access import Operation
 from tests.factories import ASSOCIATE_OPERATIONS, CustomerFactory, StoreFactory, WorkerFactory
 
 pytestmark = pytest.mark.django_db

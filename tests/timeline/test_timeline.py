@@ -426,7 +426,7 @@ def test_a_worker_without_the_details_grant_may_not_read_or_write(
     legal_entity, store, customers, activity_types
 ):
     """R-PERM-3: notes and activities need the customer-details grant."""
-    from clienteling.clientbooks.permissions import Operation
+    from clienteling.organization.access import Operation
     from tests.factories import WorkerFactory
 
     clerk = WorkerFactory(stores=[store], operations=[Operation.VIEW_OWN_BOOK])

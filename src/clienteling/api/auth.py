@@ -12,8 +12,8 @@ from ninja.utils import check_csrf
 
 from clienteling.api.services import api_token_authenticate
 from clienteling.core.errors import Forbidden
+from clienteling.organization.access import worker_for_user
 from clienteling.organization.models import Worker
-from clienteling.organization.selectors import worker_for_user
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 

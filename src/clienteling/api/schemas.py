@@ -318,6 +318,15 @@ class ReassignIn(Schema):
         pattern=USERNAME_PATTERN,
         description="Move out of this associate's book (all of it when customers is left out).",
     )
+    store: str | None = Field(
+        None,
+        pattern=CODE_PATTERN,
+        max_length=20,
+        description="The store the manager works from: only customers its client books view "
+        "shows move, and only to an associate of that store (R-SEC-4). Default: any store "
+        "the caller works in.",
+        examples=["MI01"],
+    )
 
     model_config = {
         "extra": "forbid",

@@ -25,6 +25,8 @@ class QueryParams(Protocol):
 
     def getlist(self, key: str) -> list[str]: ...
 
+    def get(self, key: str, default: Any = None) -> Any: ...
+
     def keys(self) -> Any: ...
 
 
@@ -191,13 +193,6 @@ def upcoming_ranges(today: dt.date, days: int) -> list[tuple[int, int]]:
 
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def upcoming_sort_key(md: int | None, today: dt.date) -> int:
-    """Days-until ordering without the year: this year's remaining dates first, then next year's."""
-    if md is None:
-        return 9999
-    return md if md >= month_day(today) else md + 1300
 
 
 def apply_filter(queryset: QuerySet, card_filter: CardFilter, today: dt.date) -> QuerySet:

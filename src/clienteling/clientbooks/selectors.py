@@ -27,17 +27,28 @@ from clienteling.attributes.values import month_day
 from clienteling.clientbooks.filters import CardFilter, QueryParams, apply_filter, parse_filter
 from clienteling.clientbooks.measures import MAX_MEASURES, MeasureValue, measure_provider
 from clienteling.clientbooks.models import ClientBook, ClientelingParameters, Membership, StoreEntry
-from clienteling.clientbooks.permissions import Operation, require
 from clienteling.core.errors import FeatureDisabled, Invalid, NotFound
 from clienteling.core.pagination import SortKey, after, decode_cursor, encode_cursor
+from clienteling.core.request_memo import memoized
 from clienteling.customers.models import Customer
+from clienteling.customers.selectors import customer_scope
+from clienteling.organization.access import Operation, Scope, granted_q, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
 
 CARD_PROPERTIES = 3
 
 
 def parameters_for(legal_entity: LegalEntity) -> ClientelingParameters:
-    """The legal entity's parameters as stored now (R-DIST-1); defaults (off) when never set."""
+    """The legal entity's parameters as stored now (R-DIST-1), read once per request;
+    defaults (off) when never set."""
+    return memoized(parameters_key(legal_entity.pk), lambda: _load_parameters(legal_entity))
+
+
+def parameters_key(legal_entity_id: int) -> tuple[str, int]:
+    return ("clientbooks.parameters", legal_entity_id)
+
+
+def _load_parameters(legal_entity: LegalEntity) -> ClientelingParameters:
     parameters = (
         ClientelingParameters.objects.select_related("attribute_group", "client_book_sequence")
         .filter(legal_entity=legal_entity)
@@ -46,29 +57,37 @@ def parameters_for(legal_entity: LegalEntity) -> ClientelingParameters:
     return parameters or ClientelingParameters(legal_entity=legal_entity)
 
 
-def require_enabled(legal_entity: LegalEntity) -> ClientelingParameters:
+def require_enabled(scope: Scope) -> ClientelingParameters:
     """The parameters, if the clienteling switch is on; otherwise FeatureDisabled naming it (R-FEAT-1)."""
-    parameters = parameters_for(legal_entity)
+    parameters = parameters_for(scope.legal_entity)
     if not parameters.enabled:
         raise FeatureDisabled(
             _(
                 "Clienteling is turned off for %(le)s. HQ can turn it on in the clienteling parameters."
             )
-            % {"le": legal_entity.code},
+            % {"le": scope.legal_entity.code},
             field="clienteling_enabled",
-            details={"switch": "clienteling_enabled", "legal_entity": legal_entity.code},
+            details={"switch": "clienteling_enabled", "legal_entity": scope.legal_entity.code},
         )
     return parameters
 
 
-def require_employed(actor: Worker, legal_entity: LegalEntity) -> None:
-    """Not found unless the actor works for the legal entity: nobody sees or changes a legal
-    entity's data without working for it, whatever grants they hold elsewhere (R-ORG-1)."""
-    if not actor.legal_entities.filter(pk=legal_entity.pk).exists():
-        raise NotFound(
-            _("Legal entity %(code)s not found.") % {"code": legal_entity.code},
-            field="legal_entity",
-        )
+def switches_of(legal_entities: Sequence[LegalEntity]) -> dict[int, bool]:
+    """Per legal entity id, whether clienteling is on (R-FEAT-1), in one query."""
+    on = set(
+        ClientelingParameters.objects.filter(
+            legal_entity__in=legal_entities, enabled=True
+        ).values_list("legal_entity_id", flat=True)
+    )
+    return {le.pk: le.pk in on for le in legal_entities}
+
+
+def book_scope(scope: Scope, operation: Operation) -> ClientelingParameters:
+    """The checks of every client book operation, in the order their errors are reported:
+    the switch (R-FEAT-1), then the grant (R-PERM-2)."""
+    parameters = require_enabled(scope)
+    scope.require(operation)
+    return parameters
 
 
 def group_attributes(parameters: ClientelingParameters) -> list[Attribute]:
@@ -86,24 +105,40 @@ def group_attributes(parameters: ClientelingParameters) -> list[Attribute]:
     return attributes
 
 
+def attributes_key(legal_entity_id: int) -> tuple[str, int]:
+    return ("clientbooks.attributes", legal_entity_id)
+
+
+def client_book_attributes(legal_entity: LegalEntity) -> list[Attribute]:
+    """The client book attributes of the legal entity, read once per request."""
+    return memoized(
+        attributes_key(legal_entity.pk),
+        lambda: group_attributes(parameters_for(legal_entity)),
+    )
+
+
+def _names_attributes(params: QueryParams | Mapping[str, Any]) -> bool:
+    """Whether a filter or the sort (``upcoming.CODE``) may name an attribute."""
+    keys = [str(key) for key in params.keys()]  # noqa: SIM118 (a QueryDict is no plain dict)
+    return "sort" in keys or any(key.startswith(("attr.", "upcoming.")) for key in keys)
+
+
 def card_filter_parse(
     *, legal_entity: LegalEntity, params: QueryParams | Mapping[str, Any]
 ) -> CardFilter:
-    """Parse client book filters against this legal entity's client book attributes."""
-    return parse_filter(params, group_attributes(parameters_for(legal_entity)))
+    """Parse client book filters against this legal entity's client book attributes; those
+    are read only when a filter or the sort names one."""
+    attributes = client_book_attributes(legal_entity) if _names_attributes(params) else []
+    return parse_filter(params, attributes)
 
 
 def customers_by_accounts(
     *, actor: Worker, legal_entity: LegalEntity, accounts: Sequence[str]
 ) -> list[Customer]:
     """The customers of the legal entity with these account numbers; any unknown one is not found."""
-    if not actor.legal_entities.filter(pk=legal_entity.pk).exists():
-        raise NotFound(
-            _("Legal entity %(code)s not found.") % {"code": legal_entity.code},
-            field="legal_entity",
-        )
+    scope = scope_of(actor, legal_entity)
     wanted = list(dict.fromkeys(a.strip() for a in accounts if a and a.strip()))
-    found = list(Customer.objects.filter(legal_entity=legal_entity, account__in=wanted))
+    found = list(Customer.objects.filter(legal_entity=scope.legal_entity, account__in=wanted))
     missing = sorted(set(wanted) - {c.account for c in found})
     if missing:
         raise NotFound(
@@ -339,6 +374,27 @@ def customer_card_properties(
     return _card_properties(legal_entity, [customer], sources)[customer.id]
 
 
+@dataclass(frozen=True)
+class AttributeReading:
+    """A client book attribute and the customer's value of it (None when not set)."""
+
+    attribute: Attribute
+    value: Any
+
+
+def customer_attribute_values(*, actor: Worker, customer: Customer) -> list[AttributeReading]:
+    """Every client book attribute in display order with the customer's value (R-ATTR-3)."""
+    scope = customer_scope(actor, customer)
+    attributes = client_book_attributes(scope.legal_entity)
+    values = {
+        v.attribute_id: v.value
+        for v in AttributeValue.objects.filter(
+            customer=customer, attribute__in=[a.id for a in attributes]
+        )
+    }
+    return [AttributeReading(a, values.get(a.id)) for a in attributes]
+
+
 def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySource]) -> list[Card]:
     customers = [row.customer for row in rows]
     properties_of = _card_properties(legal_entity, customers, sources)
@@ -371,27 +427,16 @@ def client_book_cards(
     limit: int = 50,
 ) -> CardPage:
     """The actor's own client book as cards, filtered, sorted and paged (R-BOOK-5..8)."""
-    require_employed(actor, legal_entity)
-    parameters = require_enabled(legal_entity)
-    require(actor, Operation.VIEW_OWN_BOOK)
-    book = (
-        ClientBook.objects.filter(legal_entity=legal_entity, owner=actor)
-        .select_related("owner__user")
-        .first()
-    )
-    if book is None:
-        return CardPage(
-            [],
-            None,
-            [(s.code, s.label, s.kind) for s in card_property_sources(legal_entity, parameters)],
-            0,
-        )
+    scope = scope_of(actor, legal_entity)
+    parameters = book_scope(scope, Operation.VIEW_OWN_BOOK)
+    # The book by a subquery: no book yet is simply no rows, and no query of its own.
+    own_book = ClientBook.objects.filter(legal_entity=legal_entity, owner=actor).values("id")
     rows = (
-        Membership.objects.filter(book=book)
+        Membership.objects.filter(book_id=Subquery(own_book[:1]))
         .select_related("customer", "book__owner__user")
         .only(*CARD_ROW_FIELDS, "book__identifier", *owner_fields("book__owner"))
     )
-    page = _page(
+    return _page(
         rows,
         legal_entity=legal_entity,
         parameters=parameters,
@@ -399,7 +444,17 @@ def client_book_cards(
         cursor=cursor,
         limit=limit,
     )
-    return page
+
+
+def _store_rows(scope: Scope, store: Store, card_filter: CardFilter) -> QuerySet[StoreEntry]:
+    """The store view's rows (R-BOOK-9): the switch, the grant, and a store the actor works in."""
+    require_enabled(scope)
+    scope.require(Operation.VIEW_STORE_BOOKS)
+    scope.require_store(store)
+    rows = StoreEntry.objects.filter(store=store)
+    if card_filter.owner_username:
+        rows = rows.filter(owner__user__username=card_filter.owner_username)
+    return rows
 
 
 def store_client_book_cards(
@@ -413,14 +468,10 @@ def store_client_book_cards(
 ) -> CardPage:
     """The union of the client books of every worker who shares an address book with the
     store, showing whose book each customer is in (R-BOOK-9)."""
-    require_employed(actor, legal_entity)
-    parameters = require_enabled(legal_entity)
-    require(actor, Operation.VIEW_STORE_BOOKS)
-    if store.legal_entity_id != legal_entity.id or not actor.stores.filter(pk=store.pk).exists():
-        raise NotFound(_("Store %(code)s not found.") % {"code": store.code}, field="store")
+    scope = scope_of(actor, legal_entity)
     card_filter = card_filter or CardFilter()
     rows = (
-        StoreEntry.objects.filter(store=store)
+        _store_rows(scope, store, card_filter)
         .select_related("customer", "membership__book__owner__user")
         .only(
             *CARD_ROW_FIELDS,
@@ -428,19 +479,17 @@ def store_client_book_cards(
             *owner_fields("membership__book__owner"),
         )
     )
-    if card_filter.owner_username:
-        rows = rows.filter(owner__user__username=card_filter.owner_username)
     return _page(
         rows,
         legal_entity=legal_entity,
-        parameters=parameters,
+        parameters=parameters_for(legal_entity),
         card_filter=card_filter,
         cursor=cursor,
         limit=limit,
     )
 
 
-def client_book_of(*, legal_entity: LegalEntity, owner: Worker) -> ClientBook | None:
+def client_book_find(*, legal_entity: LegalEntity, owner: Worker) -> ClientBook | None:
     """The owner's client book in the legal entity, if it has one."""
     return (
         ClientBook.objects.filter(legal_entity=legal_entity, owner=owner)
@@ -474,12 +523,13 @@ def books_of_customers(
 
 
 def store_associates(*, store: Store) -> list[Worker]:
-    """The workers whose client books the store shows: they share an address book with it."""
+    """The workers whose client books the store shows and who may hold one: they share an
+    address book with it and are granted the view of their own book (R-BOOK-9, R-SEC-4)."""
     return list(
         Worker.objects.filter(
+            granted_q(Operation.VIEW_OWN_BOOK),
             legal_entities=store.legal_entity_id,
             address_books__stores=store,
-            user__is_active=True,
         )
         .select_related("user")
         .distinct()
@@ -494,15 +544,10 @@ def store_matching_accounts(
     *, actor: Worker, legal_entity: LegalEntity, store: Store, card_filter: CardFilter
 ) -> list[str]:
     """Every account the store view shows for this filter, for "reassign all that match"."""
-    require_employed(actor, legal_entity)
-    require_enabled(legal_entity)
-    require(actor, Operation.VIEW_STORE_BOOKS)
-    if store.legal_entity_id != legal_entity.id or not actor.stores.filter(pk=store.pk).exists():
-        raise NotFound(_("Store %(code)s not found.") % {"code": store.code}, field="store")
-    rows = StoreEntry.objects.filter(store=store)
-    if card_filter.owner_username:
-        rows = rows.filter(owner__user__username=card_filter.owner_username)
-    rows = apply_filter(rows, card_filter, local_today(legal_entity))
+    scope = scope_of(actor, legal_entity)
+    rows = apply_filter(
+        _store_rows(scope, store, card_filter), card_filter, local_today(legal_entity)
+    )
     accounts = list(
         rows.order_by("sort_name", "id").values_list("customer__account", flat=True)[
             : MAX_BULK_SELECTION + 1

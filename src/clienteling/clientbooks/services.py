@@ -22,17 +22,60 @@ from clienteling.clientbooks.models import (
     NumberSequence,
     StoreEntry,
 )
-from clienteling.clientbooks.permissions import Operation, require
 from clienteling.clientbooks.selectors import (
-    group_attributes,
-    parameters_for,
-    require_employed,
-    require_enabled,
+    attributes_key,
+    book_scope,
+    client_book_attributes,
+    parameters_key,
 )
 from clienteling.core.errors import Conflict, Invalid, NotFound
+from clienteling.core.request_memo import forget
 from clienteling.customers.models import Customer
-from clienteling.organization.models import LegalEntity, Worker
+from clienteling.customers.selectors import customer_scope
+from clienteling.organization.access import Operation, granted, scope_of
+from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
+from clienteling.organization.services import worker_assignments_validate
 from clienteling.timeline import services as timeline
+
+
+def number_sequence_validate(*, sequence: NumberSequence) -> None:
+    """A format of a prefix, one run of '#' and a suffix; a counter that never goes back, so
+    an identifier is never handed out twice (R-SEQ-1, R-SEQ-2)."""
+    if SEQUENCE_FORMAT.match(sequence.format or "") is None:
+        raise Invalid(
+            _("Use a prefix, one run of '#' (1 to 18) and an optional suffix, e.g. CB-######."),
+            field="format",
+            rule="sequence_format",
+        )
+    if sequence.pk is not None:
+        stored = NumberSequence.objects.filter(pk=sequence.pk).values_list("next_value", flat=True)
+        current = stored.first()
+        if current is not None and sequence.next_value < current:
+            raise Invalid(
+                _("The next value cannot go back below %(value)d: numbers are never reused.")
+                % {"value": current},
+                field="next_value",
+                rule="never_back",
+            )
+
+
+@transaction.atomic
+def number_sequence_save(*, sequence: NumberSequence) -> NumberSequence:
+    """Create or change a number sequence by the rules of ``number_sequence_validate``; the
+    row is locked so a book created meanwhile cannot slip under the check."""
+    if sequence.pk is not None:
+        list(NumberSequence.objects.select_for_update().filter(pk=sequence.pk))
+    number_sequence_validate(sequence=sequence)
+    try:
+        with transaction.atomic():
+            sequence.save()
+    except IntegrityError:
+        raise Conflict(
+            _("Number sequence %(code)s already exists in %(le)s.")
+            % {"code": sequence.code, "le": sequence.legal_entity.code},
+            field="code",
+        ) from None
+    return sequence
 
 
 @transaction.atomic
@@ -62,7 +105,7 @@ def number_sequence_next(*, sequence: NumberSequence) -> str:
     return sequence.render(taken)
 
 
-def client_book_for(
+def client_book_get_or_create(
     *, owner: Worker, legal_entity: LegalEntity, parameters: ClientelingParameters
 ) -> ClientBook:
     """The owner's book in the legal entity, created with the next identifier on first use (R-BOOK-1)."""
@@ -134,13 +177,11 @@ def client_book_add_customers(
 ) -> list[Membership]:
     """Add customers to the actor's book. In exclusive mode a customer already in another
     book is a conflict naming its owner; nothing is added then (R-BOOK-2)."""
-    require_employed(actor, legal_entity)
-    parameters = require_enabled(legal_entity)
-    require(actor, Operation.ADD_CUSTOMER)
+    parameters = book_scope(scope_of(actor, legal_entity), Operation.ADD_CUSTOMER)
     _require_same_legal_entity(legal_entity, customers)
     if not customers:
         return []
-    book = client_book_for(owner=actor, legal_entity=legal_entity, parameters=parameters)
+    book = client_book_get_or_create(owner=actor, legal_entity=legal_entity, parameters=parameters)
     locked = _lock_customers(customers)
     existing = (
         Membership.objects.filter(legal_entity=legal_entity, customer__in=locked)
@@ -206,9 +247,7 @@ def client_book_remove_customers(
 ) -> int:
     """Take customers out of the actor's book; the customers and their data stay (R-BOOK-3, R-BOOK-10).
     A customer who is not in the book is an error, and then nothing is removed."""
-    require_employed(actor, legal_entity)
-    require_enabled(legal_entity)
-    require(actor, Operation.REMOVE_CUSTOMERS)
+    book_scope(scope_of(actor, legal_entity), Operation.REMOVE_CUSTOMERS)
     _require_same_legal_entity(legal_entity, customers)
     if not customers:
         # Nothing selected: a no-op, also for a worker who has no book yet.
@@ -250,6 +289,53 @@ def _delete_memberships(memberships: Sequence[Membership]) -> None:
             Membership.objects.filter(pk=successor.pk).update(is_primary=True)
 
 
+def _reassign_target(
+    *, legal_entity: LegalEntity, stores: Sequence[Store], to_worker: Worker
+) -> None:
+    """R-SEC-4: the target works for the legal entity, shares an address book with one of
+    the stores, and may hold a client book; anyone else is not found."""
+    not_found = NotFound(
+        _("Worker %(username)s not found.") % {"username": to_worker.username},
+        field="to_worker",
+    )
+    store_ids = [store.pk for store in stores]
+    in_store = (
+        to_worker.user.is_active
+        and Worker.objects.filter(
+            pk=to_worker.pk, legal_entities=legal_entity, address_books__stores__in=store_ids
+        ).exists()
+    )
+    if not in_store:
+        raise not_found
+    if Operation.VIEW_OWN_BOOK not in granted(to_worker):
+        raise Invalid(
+            _("%(worker)s may not hold a client book (no grant to view one).")
+            % {"worker": str(to_worker)},
+            field="to_worker",
+            rule="no_client_book_grant",
+        )
+
+
+def _require_shown_in(memberships: Sequence[Membership], stores: Sequence[Store]) -> None:
+    """R-SEC-4: only customers of the books the manager's store view shows move."""
+    ids = [m.id for m in memberships]
+    shown: set[int] = set()
+    for start in range(0, len(ids), readmodel.BATCH):
+        shown.update(
+            StoreEntry.objects.filter(
+                membership_id__in=ids[start : start + readmodel.BATCH],
+                store_id__in=[store.pk for store in stores],
+            ).values_list("membership_id", flat=True)
+        )
+    hidden = sorted(m.customer.account for m in memberships if m.id not in shown)
+    if hidden:
+        raise NotFound(
+            _("Customers not found: %(accounts)s.") % {"accounts": ", ".join(hidden[:20])},
+            field="customers",
+            details={"customers": hidden},
+        )
+
+
 @transaction.atomic
 def customers_reassign(
     *,
@@ -258,21 +344,20 @@ def customers_reassign(
     customers: Sequence[Customer] | None,
     to_worker: Worker,
     from_worker: Worker | None = None,
+    store: Store | None = None,
 ) -> int:
     """Move customers (or, with ``customers=None``, the whole book of ``from_worker``) to
-    ``to_worker``'s book, all or nothing (R-BOOK-4). Customer data is untouched (R-BOOK-10)."""
-    require_employed(actor, legal_entity)
-    parameters = require_enabled(legal_entity)
-    require(actor, Operation.REASSIGN_CUSTOMERS)
-    # A target who left (inactive login) is as unknown as one of another legal entity.
-    if (
-        not to_worker.user.is_active
-        or not to_worker.legal_entities.filter(pk=legal_entity.pk).exists()
-    ):
-        raise NotFound(
-            _("Worker %(username)s not found.") % {"username": to_worker.username},
-            field="to_worker",
-        )
+    ``to_worker``'s book, all or nothing (R-BOOK-4). Customer data is untouched (R-BOOK-10).
+
+    Only customers that the manager's store view shows move, and only to an associate of
+    that store who may hold a book (R-SEC-4). ``store`` is the store the manager works from;
+    without it, any of the stores they work in."""
+    scope = scope_of(actor, legal_entity)
+    parameters = book_scope(scope, Operation.REASSIGN_CUSTOMERS)
+    if store is not None:
+        scope.require_store(store)
+    stores = [store] if store is not None else scope.stores
+    _reassign_target(legal_entity=legal_entity, stores=stores, to_worker=to_worker)
     source_book = None
     if from_worker is not None:
         source_book = ClientBook.objects.filter(
@@ -296,14 +381,16 @@ def customers_reassign(
     if not customers:
         # Nothing to move: do not create the target's book (R-BOOK-1: created by a customer).
         return 0
-    target = client_book_for(owner=to_worker, legal_entity=legal_entity, parameters=parameters)
+    target = client_book_get_or_create(
+        owner=to_worker, legal_entity=legal_entity, parameters=parameters
+    )
     locked = _lock_customers(customers)
     memberships = Membership.objects.filter(legal_entity=legal_entity, customer__in=locked)
     if source_book is not None:
         memberships = memberships.filter(book=source_book)
     else:
         memberships = memberships.filter(is_primary=True)
-    moving = {m.customer_id: m for m in memberships.select_related("book")}
+    moving = {m.customer_id: m for m in memberships.select_related("book", "customer")}
     missing = sorted(c.account for c in locked if c.id not in moving)
     if missing:
         raise Invalid(
@@ -313,6 +400,7 @@ def customers_reassign(
             rule="not_in_book",
             details={"customers": missing},
         )
+    _require_shown_in(list(moving.values()), stores)
     already_in_target = set(
         Membership.objects.filter(book=target, customer_id__in=list(moving)).values_list(
             "customer_id", flat=True
@@ -369,13 +457,8 @@ def customer_attributes_set(
 
     Every value is checked first; one bad value refuses them all, naming the attribute and rule.
     """
-    require(actor, Operation.EDIT_CUSTOMER_ATTRIBUTES)
-    if not actor.legal_entities.filter(pk=customer.legal_entity_id).exists():
-        raise NotFound(
-            _("Customer %(account)s not found.") % {"account": customer.account}, field="customer"
-        )
-    parameters = parameters_for(customer.legal_entity)
-    attributes = {a.code: a for a in group_attributes(parameters)}
+    scope = customer_scope(actor, customer, Operation.EDIT_CUSTOMER_ATTRIBUTES)
+    attributes = {a.code: a for a in client_book_attributes(scope.legal_entity)}
     parsed: dict[str, tuple[Attribute, TypedValue | None]] = {}
     for code, raw in values.items():
         attribute = attributes.get(code)
@@ -455,6 +538,8 @@ def clienteling_parameters_update(
     for name, value in changes.items():
         setattr(parameters, name, value)
     parameters.save()
+    forget(parameters_key(legal_entity.pk))
+    forget(attributes_key(legal_entity.pk))
     return parameters
 
 
@@ -490,6 +575,50 @@ def attribute_slots_sync() -> None:
         readmodel.refresh_slot(attribute, previous)
 
 
+def store_address_books_validate(
+    *, legal_entity: LegalEntity, address_books: Sequence[AddressBook]
+) -> None:
+    """A store's address books are of its own legal entity (R-ORG-2)."""
+    foreign = [book.code for book in address_books if book.legal_entity_id != legal_entity.pk]
+    if foreign:
+        raise Invalid(
+            _("%(items)s belong to another legal entity than the store.")
+            % {"items": ", ".join(foreign)},
+            field="address_books",
+            rule="same_legal_entity",
+        )
+
+
+@transaction.atomic
+def store_address_books_set(*, store: Store, address_books: Sequence[AddressBook]) -> None:
+    """Link a store to its address books; which books the store shows follows (R-BOOK-9)."""
+    store_address_books_validate(legal_entity=store.legal_entity, address_books=address_books)
+    before = set(Worker.objects.filter(address_books__stores=store).values_list("pk", flat=True))
+    store.address_books.set(address_books)
+    after = set(Worker.objects.filter(address_books__stores=store).values_list("pk", flat=True))
+    owners = Worker.objects.filter(pk__in=before | after, client_books__isnull=False).distinct()
+    store_visibility_sync(owners=list(owners))
+
+
+@transaction.atomic
+def worker_assignments_set(
+    *,
+    worker: Worker,
+    legal_entities: Sequence[LegalEntity],
+    stores: Sequence[Store],
+    address_books: Sequence[AddressBook],
+) -> None:
+    """Where a worker is employed, works and belongs (R-ORG-3); the stores that show their
+    client book follow (R-BOOK-9)."""
+    worker_assignments_validate(
+        legal_entities=legal_entities, stores=stores, address_books=address_books
+    )
+    worker.legal_entities.set(legal_entities)
+    worker.stores.set(stores)
+    worker.address_books.set(address_books)
+    store_visibility_sync(owners=[worker])
+
+
 @transaction.atomic
 def store_visibility_sync(*, owners: Sequence[Worker]) -> None:
     """After address books of workers or stores changed: recompute which stores show whose
@@ -497,11 +626,29 @@ def store_visibility_sync(*, owners: Sequence[Worker]) -> None:
     readmodel.rebuild_store_entries_for_owners([w.id for w in owners])
 
 
+def attribute_validate(*, attribute: Attribute) -> None:
+    """Code and type are fixed once values exist, so stored values never change meaning
+    (R-ATTR-1)."""
+    if attribute.pk is None:
+        return
+    stored = Attribute.objects.filter(pk=attribute.pk).values("code", "data_type").first()
+    if stored is None or not AttributeValue.objects.filter(attribute_id=attribute.pk).exists():
+        return
+    for name in ("code", "data_type"):
+        if getattr(attribute, name) != stored[name]:
+            raise Invalid(
+                _("Customers have values of this attribute: its code and type stay as they are."),
+                field=name,
+                rule="fixed_once_used",
+            )
+
+
 @transaction.atomic
 def attribute_save(*, attribute: Attribute) -> Attribute:
     """Create or change an attribute definition from the back office. An attribute that stops
     being refinable gives up its filter slot (its card column is cleared); a newly refinable
     one gets a free slot (R-ATTR-3, R-BOOK-7)."""
+    attribute_validate(attribute=attribute)
     previous_slot = attribute.filter_slot if not attribute.can_be_refined else None
     if previous_slot:
         attribute.filter_slot = None

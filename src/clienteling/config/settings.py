@@ -121,10 +121,16 @@ INSTALLED_APPS = [
     "clienteling.insights",
     "clienteling.storeapp",
     "clienteling.api",
+    "clienteling.backoffice",
 ]
+if not PRODUCTION:
+    # Demo data, the fakes of the Microsoft services and the benchmark: never in production,
+    # where their commands are unknown.
+    INSTALLED_APPS += ["clienteling.demo", "clienteling.bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "clienteling.core.request_memo.RequestMemoMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from clienteling.core.errors import Invalid, NotFound
 from clienteling.customers.models import Customer, phone_digits
+from clienteling.organization.access import Operation, Scope, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
 
 ALL_STORES_MIN_LENGTH = 4
@@ -25,15 +26,37 @@ class SearchScope:
     all_stores: bool = False
 
 
-def customer_get(*, actor: Worker, legal_entity: LegalEntity, account: str) -> Customer:
-    """A customer of a legal entity the actor works for; anything else is not found."""
-    customer = None
-    if actor.legal_entities.filter(pk=legal_entity.pk).exists():
-        customer = Customer.objects.filter(legal_entity=legal_entity, account=account).first()
+def customer_not_found(account: str) -> NotFound:
+    return NotFound(_("Customer %(account)s not found.") % {"account": account}, field="customer")
+
+
+def customer_scope(
+    actor: Worker, customer: Customer, operation: Operation = Operation.READ_CUSTOMER_DETAILS
+) -> Scope:
+    """The actor's scope for one customer's record: a customer of a legal entity the actor
+    does not work for does not exist for them; then ``operation`` must be granted (R-PERM-3).
+    Every reader sees every note and activity of the customer, whoever wrote them (R-NOTE-2)."""
+    scope = scope_of(
+        actor, customer.legal_entity_id, not_found=customer_not_found(customer.account)
+    )
+    scope.require(operation)
+    return scope
+
+
+def customer_get(
+    *,
+    actor: Worker,
+    legal_entity: LegalEntity,
+    account: str,
+    operation: Operation = Operation.READ_CUSTOMER_DETAILS,
+) -> Customer:
+    """A customer of a legal entity the actor works for, to someone granted ``operation``
+    (reading customer details by default); anything else is not found or forbidden."""
+    scope = scope_of(actor, legal_entity, not_found=customer_not_found(account))
+    customer = Customer.objects.filter(legal_entity=legal_entity, account=account).first()
     if customer is None:
-        raise NotFound(
-            _("Customer %(account)s not found.") % {"account": account}, field="customer"
-        )
+        raise customer_not_found(account)
+    scope.require(operation)
     return customer
 
 
@@ -54,11 +77,7 @@ def customer_search(*, actor: Worker, scope: SearchScope, query: str) -> QuerySe
     """Customers matching any keyword of ``query`` by name, email, phone (formatting ignored)
     or account number, most keywords matched first. Limited to the current store's address
     books unless "all stores" is chosen, which needs at least 4 characters."""
-    if not actor.legal_entities.filter(pk=scope.legal_entity.pk).exists():
-        raise NotFound(
-            _("Legal entity %(code)s not found.") % {"code": scope.legal_entity.code},
-            field="legal_entity",
-        )
+    scope_of(actor, scope.legal_entity).require(Operation.READ_CUSTOMER_DETAILS)
     text = " ".join(query.split())
     if scope.all_stores and len(text) < ALL_STORES_MIN_LENGTH:
         raise Invalid(

@@ -54,12 +54,7 @@ def customer_create(
     customer.refresh_derived()
     _validate(customer)
     books = list(address_books)
-    if any(book.legal_entity_id != legal_entity.id for book in books):
-        raise Invalid(
-            _("Address books must belong to %(le)s.") % {"le": legal_entity.code},
-            field="address_books",
-            rule="same_legal_entity",
-        )
+    _require_own_address_books(legal_entity, books)
     try:
         with transaction.atomic():
             customer.save()
@@ -73,6 +68,23 @@ def customer_create(
     if books:
         customer.address_books.set(books)
     return customer
+
+
+def _require_own_address_books(legal_entity: LegalEntity, books: list[AddressBook]) -> None:
+    if any(book.legal_entity_id != legal_entity.pk for book in books):
+        raise Invalid(
+            _("Address books must belong to %(le)s.") % {"le": legal_entity.code},
+            field="address_books",
+            rule="same_legal_entity",
+        )
+
+
+@transaction.atomic
+def customer_address_books_set(*, customer: Customer, address_books: Iterable[AddressBook]) -> None:
+    """The store address books a customer belongs to, of its own legal entity (R-ORG-4)."""
+    books = list(address_books)
+    _require_own_address_books(customer.legal_entity, books)
+    customer.address_books.set(books)
 
 
 @transaction.atomic

@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from clienteling.clientbooks.permissions import Operation, is_granted
 from clienteling.clientbooks.selectors import parameters_for
+from clienteling.core.errors import Forbidden
+from clienteling.organization.access import (
+    Operation,
+    Scope,
+    employers,
+    scope_of,
+    worker_for_user,
+)
 from clienteling.organization.models import LegalEntity, Store, Worker
-from clienteling.organization.selectors import worker_for_user
 
 SESSION_LE = "storeapp.legal_entity"
 SESSION_STORE = "storeapp.store"
@@ -17,40 +24,56 @@ SESSION_STORE = "storeapp.store"
 
 @dataclass
 class StoreContext:
-    """Who is working, for which legal entity, in which store, and what they may do there."""
+    """Who is working, for which legal entity, in which store: the request's scope, and
+    the choices the header offers. What the worker may do is the scope's to say."""
 
     worker: Worker
-    legal_entity: LegalEntity | None
+    scope: Scope | None
     store: Store | None
     legal_entities: list[LegalEntity]
-    stores: list[Store]
     clienteling_enabled: bool
-    granted: set[str]
+
+    @property
+    def legal_entity(self) -> LegalEntity | None:
+        return self.scope.legal_entity if self.scope else None
+
+    @property
+    def stores(self) -> list[Store]:
+        return self.scope.stores if self.scope else []
+
+    @property
+    def granted(self) -> set[str]:
+        """API names of the granted operations, for templates."""
+        return {op.api_name for op in self.scope.granted} if self.scope else set()
 
     def may(self, operation: Operation) -> bool:
-        return operation.api_name in self.granted
+        return self.scope is not None and self.scope.may(operation)
+
+    def require_scope(self) -> Scope:
+        if self.scope is None:
+            raise Forbidden(
+                _("You are not employed by any legal entity."), operation="legal_entity"
+            )
+        return self.scope
 
 
 def store_context(request: HttpRequest) -> StoreContext:
     """Resolve the session's choice against what the worker works for; fall back to the first."""
     worker = worker_for_user(request.user)
-    legal_entities = list(worker.legal_entities.order_by("code"))
+    legal_entities = employers(worker)
     chosen = request.session.get(SESSION_LE)
-    legal_entity = next((le for le in legal_entities if le.code == chosen), None) or (
-        legal_entities[0] if legal_entities else None
+    legal_entity = next((le for le in legal_entities if le.code == chosen), None) or next(
+        iter(legal_entities), None
     )
-    stores = (
-        list(worker.stores.filter(legal_entity=legal_entity).order_by("code"))
-        if legal_entity
-        else []
-    )
+    if legal_entity is None:
+        return StoreContext(worker, None, None, [], False)
+    scope = scope_of(worker, legal_entity)
     chosen_store = request.session.get(SESSION_STORE)
-    store = next((s for s in stores if s.code == chosen_store), None) or (
-        stores[0] if stores else None
+    store = next((s for s in scope.stores if s.code == chosen_store), None) or next(
+        iter(scope.stores), None
     )
-    enabled = bool(legal_entity and parameters_for(legal_entity).enabled)
-    granted = {op.api_name for op in Operation if is_granted(worker, op)}
-    return StoreContext(worker, legal_entity, store, legal_entities, stores, enabled, granted)
+    enabled = parameters_for(legal_entity).enabled
+    return StoreContext(worker, scope, store, legal_entities, enabled)
 
 
 def switch_context(request: HttpRequest, *, legal_entity: str, store: str | None) -> None:

@@ -1,4 +1,5 @@
-"""What the filter panel and the attribute form show, built from the client book attributes."""
+"""What the filter panel and the attribute form show, and the parsing of form fields that are
+not plain text, built from the client book attributes."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import Attribute, DataType
+from clienteling.clientbooks.selectors import AttributeReading
 from clienteling.core.errors import Invalid
-from clienteling.customers.models import Customer
 
 UPCOMING_CHOICES = (7, 14, 30, 60, 90)
 
@@ -141,18 +142,17 @@ def _as_text(value: Any) -> str:
 
 
 def attribute_fields(
-    attributes: list[Attribute],
-    customer: Customer,
+    readings: list[AttributeReading],
     submitted: dict[str, str] | None,
     error: Invalid | None,
 ) -> list[AttributeField]:
-    stored = {v.attribute_id: v.value for v in customer.attribute_values.all()}
+    """The customer's attribute form: stored values, or what was typed when saving failed."""
     fields = []
-    for attribute in attributes:
-        value = stored.get(attribute.id)
-        text = submitted[attribute.code] if submitted is not None else _as_text(value)
-        message = str(error.message) if error is not None and error.field == attribute.code else ""
-        fields.append(AttributeField(attribute, value, text, message))
+    for reading in readings:
+        code = reading.attribute.code
+        text = submitted.get(code, "") if submitted is not None else _as_text(reading.value)
+        message = str(error.message) if error is not None and error.field == code else ""
+        fields.append(AttributeField(reading.attribute, reading.value, text, message))
     return fields
 
 
@@ -174,13 +174,12 @@ def local_datetime(raw: str, *, time_zone: str, field_name: str) -> dt.datetime 
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(time_zone))
 
 
-def whole_minutes(raw: str, *, field_name: str) -> int | None:
+def whole_number(raw: str, *, field_name: str, message: str) -> int | None:
+    """A whole number typed in a form field; empty is None, anything else is ``message``."""
     text = (raw or "").strip()
     if not text:
         return None
     try:
         return int(text)
     except ValueError:
-        raise Invalid(
-            _("Enter the duration in whole minutes."), field=field_name, rule="format"
-        ) from None
+        raise Invalid(message, field=field_name, rule="format") from None

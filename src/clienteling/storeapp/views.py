@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -19,11 +20,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from clienteling.clientbooks import selectors as books
+from clienteling.clientbooks import pages
 from clienteling.clientbooks import services as book_services
-from clienteling.clientbooks.permissions import Operation, require
-from clienteling.core.errors import DomainError, FeatureDisabled, Forbidden, Invalid
-from clienteling.core.pagination import page_limit
+from clienteling.clientbooks.pages import CardListPage
+from clienteling.core.errors import DomainError, Forbidden, Invalid
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
 from clienteling.organization.selectors import worker_get
@@ -32,10 +32,11 @@ from clienteling.storeapp.forms import (
     attribute_fields,
     filter_panel,
     local_datetime,
-    whole_minutes,
+    whole_number,
 )
 from clienteling.timeline import selectors as timeline_selectors
 from clienteling.timeline import services as timeline_services
+from clienteling.timeline.models import Note
 
 View = Callable[..., HttpResponse]
 
@@ -74,11 +75,6 @@ def store_view(view: View) -> View:
     return wrapper
 
 
-def _require_legal_entity(ctx: StoreContext) -> None:
-    if ctx.legal_entity is None:
-        raise Forbidden(_("You are not employed by any legal entity."), operation="legal_entity")
-
-
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -90,281 +86,269 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 @store_view
 def home(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
-    if ctx.clienteling_enabled and ctx.may(Operation.VIEW_OWN_BOOK):
-        return redirect("storeapp:book")
-    if ctx.clienteling_enabled and ctx.may(Operation.VIEW_STORE_BOOKS):
-        return redirect("storeapp:store_books")
-    return redirect("storeapp:search")
+    scope = ctx.require_scope()
+    page = pages.landing_page(actor=scope.actor, legal_entity=scope.legal_entity)
+    return redirect(f"storeapp:{page}")
 
 
-def _card_list(
-    request: HtmxHttpRequest, ctx: StoreContext, *, store_view_page: bool
-) -> HttpResponse:
-    _require_legal_entity(ctx)
-    assert ctx.legal_entity is not None
-    template = "storeapp/cards_page.html"
-    if not ctx.clienteling_enabled:
-        error = FeatureDisabled(
-            _("Clienteling is turned off for %(le)s. HQ can turn it on in the back office.")
-            % {"le": ctx.legal_entity.code}
-        )
-        return render(request, "storeapp/problem.html", {"ctx": ctx, "error": error}, status=403)
-    operation = Operation.VIEW_STORE_BOOKS if store_view_page else Operation.VIEW_OWN_BOOK
-    require(ctx.worker, operation)
-    parameters = books.parameters_for(ctx.legal_entity)
-    attributes = books.group_attributes(parameters)
-    panel = filter_panel(attributes, request.GET)
-    filter_error: Invalid | None = None
-    page = None
-    count = None
-    try:
-        card_filter = books.card_filter_parse(legal_entity=ctx.legal_entity, params=request.GET)
-        limit = page_limit(request.GET.get("limit"))
-        cursor = request.GET.get("cursor") or None
-        if store_view_page:
-            if ctx.store is None:
-                raise Invalid(_("Choose a store first."), field="store", rule="required")
-            page = books.store_client_book_cards(
-                actor=ctx.worker,
-                legal_entity=ctx.legal_entity,
-                store=ctx.store,
-                card_filter=card_filter,
-                cursor=cursor,
-                limit=limit,
-            )
-        else:
-            page = books.client_book_cards(
-                actor=ctx.worker,
-                legal_entity=ctx.legal_entity,
-                card_filter=card_filter,
-                cursor=cursor,
-                limit=limit,
-            )
-        if not cursor:
-            count = page.total
-    except Invalid as error:
-        filter_error = error
+def _card_list(request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPage) -> HttpResponse:
     context = {
         "ctx": ctx,
-        "page": page,
-        "count": count,
-        "panel": panel,
-        "filter_error": filter_error,
-        "store_view": store_view_page,
-        "nav": "store" if store_view_page else "book",
-        "associates": books.store_associates(store=ctx.store)
-        if store_view_page and ctx.store
-        else [],
-        "may_reassign": ctx.may(Operation.REASSIGN_CUSTOMERS),
-        "may_remove": ctx.may(Operation.REMOVE_CUSTOMERS) and not store_view_page,
+        "page": listing.page,
+        "count": listing.count if not request.GET.get("cursor") else None,
+        "panel": filter_panel(listing.attributes, request.GET),
+        "filter_error": listing.filter_error,
+        "store_view": listing.store_view,
+        "associates": listing.associates,
+        "may_reassign": listing.may_reassign,
+        "may_remove": listing.may_remove,
         "query": request.GET.urlencode(),
     }
+    context["nav"] = "store" if listing.store_view else "book"
     if request.htmx and request.GET.get("cursor"):
         return render(request, "storeapp/_cards.html", context)
     if request.htmx and request.htmx.target == "results":
         return render(request, "storeapp/_results.html", context)
-    return render(request, template, context)
+    return render(request, "storeapp/cards_page.html", context)
 
 
 @store_view
 def book(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     """My client book: cards, filters, sort, paging (R-BOOK-5..7)."""
-    return _card_list(request, ctx, store_view_page=False)
+    scope = ctx.require_scope()
+    listing = pages.book_page(
+        actor=scope.actor, legal_entity=scope.legal_entity, params=request.GET
+    )
+    return _card_list(request, ctx, listing)
 
 
 @store_view
 def store_books(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     """The store's client books, with whose book each customer is in (R-BOOK-9)."""
-    return _card_list(request, ctx, store_view_page=True)
+    scope = ctx.require_scope()
+    listing = pages.store_books_page(
+        actor=scope.actor, legal_entity=scope.legal_entity, store=ctx.store, params=request.GET
+    )
+    return _card_list(request, ctx, listing)
 
 
 @store_view
 def search(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     """Customer search in the store's address books, or all stores (R-SRCH-1)."""
-    _require_legal_entity(ctx)
-    assert ctx.legal_entity is not None
-    require(ctx.worker, Operation.READ_CUSTOMER_DETAILS)
+    scope = ctx.require_scope()
     query = request.GET.get("q", "").strip()
-    # A worker with no store (customer service, HQ) has only the legal entity to search.
-    all_stores = request.GET.get("all_stores") in ("on", "true", "1") or ctx.store is None
-    results: list[Any] = []
-    error = None
-    if query:
-        try:
-            found = customer_selectors.customer_search(
-                actor=ctx.worker,
-                scope=customer_selectors.SearchScope(ctx.legal_entity, ctx.store, all_stores),
-                query=query,
-            )
-            results = list(found[:50])
-        except Invalid as invalid:
-            error = invalid
-    memberships = books.books_of_customers(legal_entity=ctx.legal_entity, customers=results)
-    rows = [(customer, memberships.get(customer.id, [])) for customer in results]
+    found = pages.search_page(
+        actor=scope.actor,
+        legal_entity=scope.legal_entity,
+        store=ctx.store,
+        query=query,
+        all_stores=request.GET.get("all_stores") in ("on", "true", "1"),
+    )
     context = {
         "ctx": ctx,
         "query": query,
-        "all_stores": all_stores,
+        "all_stores": found.all_stores,
         "storeless": ctx.store is None,
-        "rows": rows,
-        "error": error,
-        "may_add": ctx.clienteling_enabled and ctx.may(Operation.ADD_CUSTOMER),
+        "rows": found.rows,
+        "more": found.more,
+        "error": found.error,
+        "may_add": found.may_add,
         "nav": "search",
     }
     template = "storeapp/_search_results.html" if request.htmx else "storeapp/search.html"
     return render(request, template, context)
 
 
-@store_view
-@require_http_methods(["GET", "POST"])
-def customer(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpResponse:
-    """A customer's details: contact, attribute values (editable), books, and operations."""
-    _require_legal_entity(ctx)
-    assert ctx.legal_entity is not None
-    require(ctx.worker, Operation.READ_CUSTOMER_DETAILS)
-    found = customer_selectors.customer_get(
-        actor=ctx.worker, legal_entity=ctx.legal_entity, account=account
-    )
-    here = reverse("storeapp:customer", args=[found.account])
-    attribute_error: Invalid | None = None
-    timeline_error: Invalid | None = None
-    submitted: dict[str, str] | None = None
-    submitted_timeline: dict[str, QueryDict] = {}
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "add":
-                book_services.client_book_add_customers(
-                    actor=ctx.worker, legal_entity=ctx.legal_entity, customers=[found]
-                )
-                messages.success(
-                    request,
-                    _("%(name)s is now in your client book.") % {"name": found.display_name},
-                )
-            elif action == "remove":
-                book_services.client_book_remove_customers(
-                    actor=ctx.worker, legal_entity=ctx.legal_entity, customers=[found]
-                )
-                messages.success(
-                    request,
-                    _("%(name)s was removed from your client book.") % {"name": found.display_name},
-                )
-            elif action == "attributes":
-                parameters = books.parameters_for(ctx.legal_entity)
-                codes = [a.code for a in books.group_attributes(parameters)]
-                submitted = {code: request.POST.get(f"attr-{code}", "") for code in codes}
-                try:
-                    book_services.customer_attributes_set(
-                        actor=ctx.worker, customer=found, values=submitted
-                    )
-                except Invalid as error:
-                    attribute_error = error
-                else:
-                    messages.success(request, _("Attribute values saved."))
-                    return HttpResponseRedirect(here)
-            elif action in TIMELINE_ACTIONS:
-                try:
-                    done = _timeline_action(request, ctx, found, action)
-                except Invalid as error:
-                    timeline_error = error
-                    submitted_timeline = {action: request.POST}
-                else:
-                    messages.success(request, done)
-                    return HttpResponseRedirect(here + "#timeline-h")
-            else:
-                raise Invalid(_("Unknown action."), field="action", rule="allowed_values")
-        except DomainError as error:
-            messages.error(request, str(error.message))
-        if attribute_error is None and timeline_error is None:
-            return HttpResponseRedirect(_safe_next(request, here))
-    parameters = books.parameters_for(ctx.legal_entity)
-    attributes = books.group_attributes(parameters)
-    memberships = books.customer_books(legal_entity=ctx.legal_entity, customer=found)
-    in_my_book = any(m.book.owner_id == ctx.worker.id for m in memberships)
+@dataclass
+class Redisplay:
+    """A form that failed: the customer page is shown again with the error beside the field
+    and what was typed kept."""
+
+    error: Invalid
+    attributes: dict[str, str] | None = None
+    activity: QueryDict | None = None
+    note: QueryDict | None = None
+
+
+def _customer_page(
+    request: HtmxHttpRequest, ctx: StoreContext, account: str, failed: Redisplay | None = None
+) -> HttpResponse:
+    scope = ctx.require_scope()
+    page = pages.customer_page(actor=scope.actor, legal_entity=scope.legal_entity, account=account)
+    attribute_error = failed.error if failed and failed.attributes is not None else None
+    timeline_error = failed.error if failed and failed.attributes is None else None
     context = {
         "ctx": ctx,
-        "customer": found,
-        "memberships": memberships,
-        "in_my_book": in_my_book,
-        "fields": attribute_fields(attributes, found, submitted, attribute_error),
+        "customer": page.customer,
+        "memberships": page.memberships,
+        "in_my_book": page.in_my_book,
+        "fields": attribute_fields(
+            page.attributes, failed.attributes if failed else None, attribute_error
+        ),
         "attribute_error": attribute_error,
-        "may_edit": ctx.may(Operation.EDIT_CUSTOMER_ATTRIBUTES),
-        "may_add": ctx.clienteling_enabled and ctx.may(Operation.ADD_CUSTOMER) and not in_my_book,
-        "may_remove": ctx.clienteling_enabled
-        and ctx.may(Operation.REMOVE_CUSTOMERS)
-        and in_my_book,
+        "may_edit": page.may_edit,
+        "may_add": page.may_add,
+        "may_remove": page.may_remove,
+        "timeline": page.timeline,
+        "appointments": page.appointments,
+        "activity_types": page.activity_types,
+        "timeline_error": timeline_error,
+        "activity_form": failed.activity if failed else None,
+        "note_form": failed.note if failed else None,
+        "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }
-    context.update(
-        {
-            "timeline": timeline_selectors.timeline(actor=ctx.worker, customer=found),
-            "appointments": timeline_selectors.upcoming_appointments(
-                actor=ctx.worker, customer=found
-            ),
-            "activity_types": timeline_selectors.activity_types(legal_entity=ctx.legal_entity),
-            "timeline_error": timeline_error,
-            "activity_form": submitted_timeline.get("activity"),
-            "note_form": submitted_timeline.get("note"),
-            "now_local": timezone.localtime(
-                timezone=zoneinfo.ZoneInfo(ctx.legal_entity.time_zone)
-            ).strftime("%Y-%m-%dT%H:%M"),
-        }
-    )
-    failed = attribute_error or timeline_error
     return render(request, "storeapp/customer.html", context, status=422 if failed else 200)
 
 
-TIMELINE_ACTIONS = ("activity", "note", "note-edit", "note-delete")
+@store_view
+@require_http_methods(["GET", "POST"])
+def customer(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpResponse:
+    """A customer's details; each form on the page posts its ``action`` here, and one
+    handler per action calls one service."""
+    if request.method == "GET":
+        return _customer_page(request, ctx, account)
+    scope = ctx.require_scope()
+    found = customer_selectors.customer_get(
+        actor=scope.actor, legal_entity=scope.legal_entity, account=account
+    )
+    handler = CUSTOMER_ACTIONS.get(request.POST.get("action", ""))
+    here = reverse("storeapp:customer", args=[found.account])
+    try:
+        if handler is None:
+            raise Invalid(_("Unknown action."), field="action", rule="allowed_values")
+        outcome = handler(request, ctx, found)
+    except Invalid as error:
+        if request.POST.get("action") in REDISPLAYED:
+            return _customer_page(
+                request, ctx, account, REDISPLAYED[request.POST["action"]](request, error)
+            )
+        messages.error(request, str(error.message))
+        return HttpResponseRedirect(_safe_next(request, here))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return HttpResponseRedirect(_safe_next(request, here))
+    messages.success(request, outcome.message)
+    return HttpResponseRedirect(outcome.redirect or _safe_next(request, here))
 
 
-def _timeline_action(
-    request: HtmxHttpRequest, ctx: StoreContext, found: Customer, action: str
-) -> str:
-    """Record an activity or write, correct or withdraw a note; the success message."""
-    assert ctx.legal_entity is not None
+@dataclass
+class Done:
+    message: str
+    redirect: str | None = None
+
+
+def _add(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    book_services.client_book_add_customers(
+        actor=ctx.worker, legal_entity=found.legal_entity, customers=[found]
+    )
+    return Done(_("%(name)s is now in your client book.") % {"name": found.display_name})
+
+
+def _remove(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    book_services.client_book_remove_customers(
+        actor=ctx.worker, legal_entity=found.legal_entity, customers=[found]
+    )
+    return Done(_("%(name)s was removed from your client book.") % {"name": found.display_name})
+
+
+def _submitted_attributes(request: HtmxHttpRequest) -> dict[str, str]:
+    prefix = "attr-"
     post = request.POST
-    if action == "activity":
-        zone = ctx.legal_entity.time_zone
-        timeline_services.activity_record(
-            actor=ctx.worker,
-            customer=found,
-            type_code=post.get("type", ""),
-            subject=post.get("subject", ""),
-            description=post.get("description", ""),
-            occurred_at=local_datetime(
-                post.get("occurred_at", ""), time_zone=zone, field_name="occurred_at"
-            ),
-            store=ctx.store,
-            scheduled_start=local_datetime(
-                post.get("scheduled_start", ""), time_zone=zone, field_name="scheduled_start"
-            ),
-            duration_minutes=whole_minutes(
-                post.get("duration_minutes", ""), field_name="duration_minutes"
-            ),
-        )
-        return _("Activity recorded.")
-    if action == "note":
-        timeline_services.note_create(actor=ctx.worker, customer=found, text=post.get("text", ""))
-        return _("Note saved.")
-    note_id = whole_minutes(post.get("note", ""), field_name="note") or 0
-    note = timeline_selectors.note_get(actor=ctx.worker, customer=found, note_id=note_id)
-    if action == "note-edit":
-        timeline_services.note_update(actor=ctx.worker, note=note, text=post.get("text", ""))
-        return _("Note changed.")
-    timeline_services.note_delete(actor=ctx.worker, note=note)
-    return _("Note deleted.")
+    return {k.removeprefix(prefix): post.get(k, "") for k in post if k.startswith(prefix)}
+
+
+def _attributes(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    book_services.customer_attributes_set(
+        actor=ctx.worker, customer=found, values=_submitted_attributes(request)
+    )
+    return Done(_("Attribute values saved."), reverse("storeapp:customer", args=[found.account]))
+
+
+def _timeline_done(found: Customer, message: str) -> Done:
+    return Done(message, reverse("storeapp:customer", args=[found.account]) + "#timeline-h")
+
+
+def _activity(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    post = request.POST
+    zone = timezone.get_current_timezone_name()
+    timeline_services.activity_record(
+        actor=ctx.worker,
+        customer=found,
+        type_code=post.get("type", ""),
+        subject=post.get("subject", ""),
+        description=post.get("description", ""),
+        occurred_at=local_datetime(
+            post.get("occurred_at", ""), time_zone=zone, field_name="occurred_at"
+        ),
+        store=ctx.store,
+        scheduled_start=local_datetime(
+            post.get("scheduled_start", ""), time_zone=zone, field_name="scheduled_start"
+        ),
+        duration_minutes=whole_number(
+            post.get("duration_minutes", ""),
+            field_name="duration_minutes",
+            message=_("Enter the duration in whole minutes."),
+        ),
+    )
+    return _timeline_done(found, _("Activity recorded."))
+
+
+def _note(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    timeline_services.note_create(
+        actor=ctx.worker, customer=found, text=request.POST.get("text", "")
+    )
+    return _timeline_done(found, _("Note saved."))
+
+
+def _posted_note(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Note:
+    note_id = whole_number(
+        request.POST.get("note", ""), field_name="note", message=_("Note not found.")
+    )
+    return timeline_selectors.note_get(actor=ctx.worker, customer=found, note_id=note_id or 0)
+
+
+def _note_edit(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    note = _posted_note(request, ctx, found)
+    timeline_services.note_update(actor=ctx.worker, note=note, text=request.POST.get("text", ""))
+    return _timeline_done(found, _("Note changed."))
+
+
+def _note_delete(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    timeline_services.note_delete(actor=ctx.worker, note=_posted_note(request, ctx, found))
+    return _timeline_done(found, _("Note deleted."))
+
+
+CUSTOMER_ACTIONS: dict[str, Callable[[HtmxHttpRequest, StoreContext, Customer], Done]] = {
+    "add": _add,
+    "remove": _remove,
+    "attributes": _attributes,
+    "activity": _activity,
+    "note": _note,
+    "note-edit": _note_edit,
+    "note-delete": _note_delete,
+}
+# Forms whose errors are shown beside their fields, with what was typed.
+REDISPLAYED: dict[str, Callable[[HtmxHttpRequest, Invalid], Redisplay]] = {
+    "attributes": lambda request, error: Redisplay(
+        error, attributes=_submitted_attributes(request)
+    ),
+    "activity": lambda request, error: Redisplay(error, activity=request.POST),
+    "note": lambda request, error: Redisplay(error, note=request.POST),
+    "note-edit": lambda request, error: Redisplay(error),
+    "note-delete": lambda request, error: Redisplay(error),
+}
 
 
 @store_view
 @require_http_methods(["GET"])
 def customer_timeline(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpResponse:
     """The next page of a customer's timeline ("Show more")."""
-    _require_legal_entity(ctx)
-    assert ctx.legal_entity is not None
+    scope = ctx.require_scope()
     found = customer_selectors.customer_get(
-        actor=ctx.worker, legal_entity=ctx.legal_entity, account=account
+        actor=scope.actor, legal_entity=scope.legal_entity, account=account
     )
     page = timeline_selectors.timeline(
-        actor=ctx.worker, customer=found, cursor=request.GET.get("cursor") or None
+        actor=scope.actor, customer=found, cursor=request.GET.get("cursor") or None
     )
     template = "storeapp/_timeline.html" if request.htmx else "storeapp/timeline.html"
     return render(request, template, {"ctx": ctx, "customer": found, "timeline": page})
@@ -373,38 +357,32 @@ def customer_timeline(request: HtmxHttpRequest, ctx: StoreContext, account: str)
 @store_view
 @require_http_methods(["GET", "POST"])
 def reassign(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
-    """Move selected customers, or all that match the filter, to another associate (R-BOOK-4)."""
-    _require_legal_entity(ctx)
-    assert ctx.legal_entity is not None
-    require(ctx.worker, Operation.REASSIGN_CUSTOMERS)
+    """Move selected customers, or all that match the filter, to another associate of the
+    store (R-BOOK-4, R-SEC-4)."""
+    scope = ctx.require_scope()
     source = request.POST if request.method == "POST" else request.GET
-    accounts = [a for a in source.getlist("customers") if a]
     query = source.get("query", "")
     everything = source.get("scope") == "matching"
-    if everything:
-        if ctx.store is None:
-            raise Invalid(_("Choose a store first."), field="store", rule="required")
-        card_filter = books.card_filter_parse(
-            legal_entity=ctx.legal_entity, params=QueryDict(query)
-        )
-        accounts = books.store_matching_accounts(
-            actor=ctx.worker,
-            legal_entity=ctx.legal_entity,
-            store=ctx.store,
-            card_filter=card_filter,
-        )
-    customers = books.customers_by_accounts(
-        actor=ctx.worker, legal_entity=ctx.legal_entity, accounts=accounts
+    selection = pages.reassign_selection(
+        actor=scope.actor,
+        legal_entity=scope.legal_entity,
+        store=ctx.store,
+        accounts=[a for a in source.getlist("customers") if a],
+        matching=QueryDict(query) if everything else None,
     )
-    if not customers:
-        raise Invalid(_("Select at least one customer."), field="customers", rule="required")
-    associates = books.store_associates(store=ctx.store) if ctx.store else []
+    customers = selection.customers
     if request.method == "POST" and source.get("confirm") == "yes":
         target = worker_get(
-            legal_entity=ctx.legal_entity, username=source.get("to_worker", ""), field="to_worker"
+            legal_entity=scope.legal_entity,
+            username=source.get("to_worker", ""),
+            field="to_worker",
         )
         moved = book_services.customers_reassign(
-            actor=ctx.worker, legal_entity=ctx.legal_entity, customers=customers, to_worker=target
+            actor=scope.actor,
+            legal_entity=scope.legal_entity,
+            customers=customers,
+            to_worker=target,
+            store=ctx.store,
         )
         messages.success(
             request,
@@ -424,7 +402,7 @@ def reassign(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         # "All that match" is carried as the filter, not as thousands of account numbers.
         "everything": everything,
         "accounts": [] if everything else [c.account for c in customers],
-        "associates": associates,
+        "associates": selection.associates,
         "query": query,
     }
     return render(request, "storeapp/reassign.html", context)

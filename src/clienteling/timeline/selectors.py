@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from clienteling.core.errors import NotFound
 from clienteling.core.pagination import SortKey, after, decode_cursor, encode_cursor
 from clienteling.customers.models import Customer
+from clienteling.customers.selectors import customer_scope
 from clienteling.organization.models import LegalEntity, Worker
 from clienteling.timeline import caching
-from clienteling.timeline.access import require_customer_reader
 from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note
 
 KINDS = ("activity", "book_event", "note")
@@ -77,7 +77,7 @@ def timeline(
 
     One query finds the page's keys across the three tables; one more per kind loads them,
     so a page costs the same whatever the customer's history holds."""
-    require_customer_reader(actor, customer)
+    customer_scope(actor, customer)
     return timeline_page(customer=customer, cursor=cursor, limit=limit)
 
 
@@ -136,7 +136,7 @@ def timeline_page(
 
 def upcoming_appointments(*, actor: Worker, customer: Customer, limit: int = 5) -> list[Activity]:
     """The customer's appointments that have not happened yet, soonest first."""
-    require_customer_reader(actor, customer)
+    customer_scope(actor, customer)
     return list(
         Activity.objects.filter(customer=customer, scheduled_start__gt=timezone.now())
         .select_related("type", "author__user", "store")
@@ -146,7 +146,7 @@ def upcoming_appointments(*, actor: Worker, customer: Customer, limit: int = 5) 
 
 def note_get(*, actor: Worker, customer: Customer, note_id: int) -> Note:
     """A live note of this customer; anything else is not found."""
-    require_customer_reader(actor, customer)
+    customer_scope(actor, customer)
     note = (
         Note.objects.filter(customer=customer, pk=note_id, deleted_at__isnull=True)
         .select_related("customer", "author__user")
@@ -173,7 +173,7 @@ def notes(
     *, actor: Worker, customer: Customer, cursor: str | None = None, limit: int = 50
 ) -> NotePage:
     """The customer's notes, newest first, whoever wrote them (R-NOTE-1, R-NOTE-2)."""
-    require_customer_reader(actor, customer)
+    customer_scope(actor, customer)
     found = Note.objects.filter(customer=customer, deleted_at__isnull=True).select_related(
         "author__user"
     )

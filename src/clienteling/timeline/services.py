@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from clienteling.core.errors import Conflict, Forbidden, Invalid, NotFound
 from clienteling.customers.models import Customer
+from clienteling.customers.selectors import customer_scope
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import caching
-from clienteling.timeline.access import require_customer_reader
 from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note, NoteChange
 
 SUBJECT_MAX = 200
@@ -95,10 +95,10 @@ def activity_record(
 ) -> Activity:
     """Record what happened with a customer (R-ACT-2). An appointment needs a scheduled start
     and a duration and sits on the timeline at its start; other types take neither."""
-    require_customer_reader(actor, customer)
-    activity_type = _active_type(customer.legal_entity, type_code)
+    scope = customer_scope(actor, customer)
+    activity_type = _active_type(scope.legal_entity, type_code)
     clean_subject = _subject(subject)
-    if store is not None and not actor.stores.filter(pk=store.pk).exists():
+    if store is not None and not scope.works_in(store):
         raise Invalid(_("You do not work in that store."), field="store", rule="not_assigned")
     now = timezone.now()
     occurred_at = _moment(occurred_at, "occurred_at")
@@ -192,7 +192,7 @@ def _note_text(raw: str) -> str:
 @transaction.atomic
 def note_create(*, actor: Worker, customer: Customer, text: str) -> Note:
     """Write a note about a customer, with its author and time (R-NOTE-1)."""
-    require_customer_reader(actor, customer)
+    customer_scope(actor, customer)
     return Note.objects.create(
         legal_entity_id=customer.legal_entity_id,
         customer=customer,
@@ -203,7 +203,7 @@ def note_create(*, actor: Worker, customer: Customer, text: str) -> Note:
 
 
 def _require_author_in_window(actor: Worker, note: Note) -> Note:
-    require_customer_reader(actor, note.customer)
+    customer_scope(actor, note.customer)
     locked = Note.objects.select_for_update().get(pk=note.pk)
     if locked.deleted_at is not None:
         raise NotFound(_("This note was deleted."), field="note")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router
 
-from clienteling.api.routers.common import READ_ERRORS, LegalEntityCode, resolve
+from clienteling.api.routers.common import READ_ERRORS, LegalEntityCode, scope_from
 from clienteling.api.schemas import AttributeOut
-from clienteling.clientbooks.selectors import group_attributes, parameters_for
+from clienteling.clientbooks.selectors import client_book_attributes
 
 router = Router(tags=["attributes"])
 
@@ -21,7 +21,7 @@ router = Router(tags=["attributes"])
     "unit and range. Only refinable attributes can be used in attr.CODE filters.",
 )
 def attributes(request: HttpRequest, le: LegalEntityCode) -> list[AttributeOut]:
-    _actor, legal_entity = resolve(request, le)
+    scope = scope_from(request, le)
     return [
         AttributeOut(
             code=a.code,
@@ -34,5 +34,5 @@ def attributes(request: HttpRequest, le: LegalEntityCode) -> list[AttributeOut]:
             min_value=float(a.min_value) if a.min_value is not None else None,
             max_value=float(a.max_value) if a.max_value is not None else None,
         )
-        for a in group_attributes(parameters_for(legal_entity))
+        for a in client_book_attributes(scope.legal_entity)
     ]

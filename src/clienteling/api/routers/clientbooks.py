@@ -14,7 +14,7 @@ from clienteling.api.routers.common import (
     WRITE_ERRORS,
     IdempotencyKey,
     LegalEntityCode,
-    resolve,
+    scope_from,
 )
 from clienteling.api.schemas import (
     CODE_PATTERN,
@@ -37,7 +37,8 @@ from clienteling.clientbooks.filters import CardFilter
 from clienteling.clientbooks.selectors import Card, CardPage
 from clienteling.core.errors import Invalid
 from clienteling.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from clienteling.organization.selectors import store_get, worker_get
+from clienteling.organization.models import LegalEntity
+from clienteling.organization.selectors import worker_get
 
 router = Router(tags=["client books"])
 
@@ -97,7 +98,7 @@ FILTERS_HELP = (
 )
 
 
-def card_filter(request: HttpRequest, legal_entity: Any) -> CardFilter:
+def card_filter(request: HttpRequest, legal_entity: LegalEntity) -> CardFilter:
     """The filters of the query string. A bare ``attr`` or ``upcoming`` (no attribute code) is
     refused rather than ignored, as the OpenAPI document describes them as objects."""
     for key in ("attr", "upcoming"):
@@ -143,7 +144,8 @@ def client_book(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> CardPageOut:
-    actor, legal_entity = resolve(request, le)
+    scope = scope_from(request, le)
+    actor, legal_entity = scope.actor, scope.legal_entity
     the_filter = card_filter(request, legal_entity)
     page = books.client_book_cards(
         actor=actor,
@@ -173,8 +175,9 @@ def store_client_books(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> CardPageOut:
-    actor, legal_entity = resolve(request, le)
-    the_store = store_get(actor=actor, legal_entity=legal_entity, code=store)
+    scope = scope_from(request, le)
+    actor, legal_entity = scope.actor, scope.legal_entity
+    the_store = scope.store(store)
     the_filter = card_filter(request, legal_entity)
     page = books.store_client_book_cards(
         actor=actor,
@@ -201,7 +204,8 @@ def client_book_add(
     payload: CustomersIn,
     idempotency_key: IdempotencyKey = None,
 ) -> Status[Any]:
-    actor, legal_entity = resolve(request, le)
+    scope = scope_from(request, le)
+    actor, legal_entity = scope.actor, scope.legal_entity
 
     def work() -> dict[str, Any]:
         customers = books.customers_by_accounts(
@@ -210,7 +214,7 @@ def client_book_add(
         created = book_services.client_book_add_customers(
             actor=actor, legal_entity=legal_entity, customers=customers
         )
-        book = books.client_book_of(legal_entity=legal_entity, owner=actor)
+        book = books.client_book_find(legal_entity=legal_entity, owner=actor)
         return AddedOut(
             added=sorted(m.customer.account for m in created), book=book_out(book)
         ).model_dump(mode="json")
@@ -236,7 +240,8 @@ def client_book_remove(
     payload: CustomersIn,
     idempotency_key: IdempotencyKey = None,
 ) -> Status[Any]:
-    actor, legal_entity = resolve(request, le)
+    scope = scope_from(request, le)
+    actor, legal_entity = scope.actor, scope.legal_entity
 
     def work() -> dict[str, Any]:
         customers = books.customers_by_accounts(
@@ -268,7 +273,8 @@ def client_books_reassign(
     payload: ReassignIn,
     idempotency_key: IdempotencyKey = None,
 ) -> Status[Any]:
-    actor, legal_entity = resolve(request, le)
+    scope = scope_from(request, le)
+    actor, legal_entity = scope.actor, scope.legal_entity
 
     def work() -> dict[str, Any]:
         customers = None
@@ -290,8 +296,9 @@ def client_books_reassign(
             customers=customers,
             to_worker=target,
             from_worker=source,
+            store=scope.store(payload.store) if payload.store else None,
         )
-        book = books.client_book_of(legal_entity=legal_entity, owner=target)
+        book = books.client_book_find(legal_entity=legal_entity, owner=target)
         return ReassignedOut(moved=moved, book=book_out(book)).model_dump(mode="json")
 
     return Status(

@@ -9,8 +9,7 @@ from ninja import Header, Path
 
 from clienteling.api.auth import actor_of
 from clienteling.api.schemas import CODE_PATTERN, IDEMPOTENCY_KEY_PATTERN, ErrorOut
-from clienteling.organization.models import LegalEntity, Worker
-from clienteling.organization.selectors import legal_entity_get
+from clienteling.organization.access import Scope, scope_for_code
 
 LegalEntityCode = Annotated[
     str,
@@ -38,7 +37,6 @@ READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422:
 WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 409: ErrorOut}
 
 
-def resolve(request: HttpRequest, le: str) -> tuple[Worker, LegalEntity]:
-    """The caller and the legal entity ``le`` if they work for it (else not found)."""
-    actor = actor_of(request)
-    return actor, legal_entity_get(actor=actor, code=le)
+def scope_from(request: HttpRequest, le: str) -> Scope:
+    """The caller acting in the legal entity ``le``, if they work for it (else not found)."""
+    return scope_for_code(actor_of(request), le)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Body, Path, Query, Router
@@ -12,7 +12,7 @@ from clienteling.api.routers.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     LegalEntityCode,
-    resolve,
+    scope_from,
 )
 from clienteling.api.schemas import (
     ACCOUNT_PATTERN,
@@ -31,15 +31,13 @@ from clienteling.api.schemas import (
     json_value,
     property_out,
 )
-from clienteling.attributes.models import AttributeValue
 from clienteling.clientbooks import selectors as books
 from clienteling.clientbooks import services as book_services
-from clienteling.clientbooks.permissions import Operation, require
 from clienteling.core.pagination import DEFAULT_LIMIT, SortKey, after, decode_cursor, encode_cursor
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
-from clienteling.organization.models import LegalEntity
-from clienteling.organization.selectors import store_get
+from clienteling.organization.access import Operation
+from clienteling.organization.models import Worker
 
 router = Router(tags=["customers"])
 
@@ -82,13 +80,10 @@ def customer_search(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> SearchPageOut:
-    actor, legal_entity = resolve(request, le)
-    require(actor, Operation.READ_CUSTOMER_DETAILS)
-    the_store = (
-        store_get(actor=actor, legal_entity=legal_entity, code=store)
-        if store
-        else actor.stores.filter(legal_entity=legal_entity).order_by("code").first()
-    )
+    scope = scope_from(request, le)
+    actor, legal_entity = scope.actor, scope.legal_entity
+    # Without a store, the caller's first store in the legal entity (if any).
+    the_store = scope.store(store) if store else next(iter(scope.stores), None)
     found = customer_selectors.customer_search(
         actor=actor,
         scope=customer_selectors.SearchScope(legal_entity, the_store, all_stores),
@@ -120,22 +115,15 @@ def customer_search(
     return SearchPageOut(items=items, next_cursor=next_cursor)
 
 
-def _attribute_values(legal_entity: LegalEntity, customer: Customer) -> list[AttributeValueOut]:
-    attributes = books.group_attributes(books.parameters_for(legal_entity))
-    values: dict[int, Any] = {
-        v.attribute_id: v.value
-        for v in AttributeValue.objects.filter(
-            customer=customer, attribute__in=[a.id for a in attributes]
-        )
-    }
+def _attribute_values(actor: Worker, customer: Customer) -> list[AttributeValueOut]:
     return [
         AttributeValueOut(
-            code=a.code,
-            label=a.localized_name(),
-            data_type=a.data_type,
-            value=json_value(values.get(a.id)),
+            code=r.attribute.code,
+            label=r.attribute.localized_name(),
+            data_type=r.attribute.data_type,
+            value=json_value(r.value),
         )
-        for a in attributes
+        for r in books.customer_attribute_values(actor=actor, customer=customer)
     ]
 
 
@@ -148,8 +136,8 @@ def _attribute_values(legal_entity: LegalEntity, customer: Customer) -> list[Att
     "properties and the client book(s) the customer is in.",
 )
 def customer_get(request: HttpRequest, le: LegalEntityCode, account: AccountPath) -> CustomerOut:
-    actor, legal_entity = resolve(request, le)
-    require(actor, Operation.READ_CUSTOMER_DETAILS)
+    scope = scope_from(request, le)
+    actor, legal_entity = scope.actor, scope.legal_entity
     customer = customer_selectors.customer_get(
         actor=actor, legal_entity=legal_entity, account=account
     )
@@ -171,7 +159,7 @@ def customer_get(request: HttpRequest, le: LegalEntityCode, account: AccountPath
         consent=ConsentOut(
             email=customer.consent_email, phone=customer.consent_phone, sms=customer.consent_sms
         ),
-        attributes=_attribute_values(legal_entity, customer),
+        attributes=_attribute_values(actor, customer),
         properties=[
             property_out(p)
             for p in books.customer_card_properties(legal_entity=legal_entity, customer=customer)
@@ -206,11 +194,14 @@ def customer_attributes_set(
     account: AccountPath,
     payload: Annotated[dict[str, Value], ATTRIBUTES_BODY],
 ) -> AttributesSetOut:
-    actor, legal_entity = resolve(request, le)
+    scope = scope_from(request, le)
     customer = customer_selectors.customer_get(
-        actor=actor, legal_entity=legal_entity, account=account
+        actor=scope.actor,
+        legal_entity=scope.legal_entity,
+        account=account,
+        operation=Operation.EDIT_CUSTOMER_ATTRIBUTES,
     )
-    book_services.customer_attributes_set(actor=actor, customer=customer, values=payload)
+    book_services.customer_attributes_set(actor=scope.actor, customer=customer, values=payload)
     return AttributesSetOut(
-        account=customer.account, attributes=_attribute_values(legal_entity, customer)
+        account=customer.account, attributes=_attribute_values(scope.actor, customer)
     )

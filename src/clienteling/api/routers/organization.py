@@ -7,9 +7,8 @@ from ninja import Router
 
 from clienteling.api.auth import actor_of
 from clienteling.api.schemas import ErrorOut, LegalEntityOut, MeOut, StoreOut
-from clienteling.clientbooks.permissions import granted_operations
-from clienteling.clientbooks.selectors import parameters_for
-from clienteling.organization.selectors import legal_entities_of
+from clienteling.clientbooks.selectors import switches_of
+from clienteling.organization.access import employers, granted_operations, workplaces
 
 router = Router(tags=["caller"])
 
@@ -23,20 +22,18 @@ router = Router(tags=["caller"])
 )
 def me(request: HttpRequest) -> MeOut:
     actor = actor_of(request)
-    legal_entities = list(legal_entities_of(actor).order_by("code"))
-    stores = actor.stores.filter(legal_entity__in=legal_entities).select_related("legal_entity")
+    legal_entities = employers(actor)
+    enabled = switches_of(legal_entities)
     return MeOut(
         username=actor.username,
         name=actor.user.get_full_name() or actor.username,
         legal_entities=[
-            LegalEntityOut(
-                code=le.code, name=le.name, clienteling_enabled=parameters_for(le).enabled
-            )
+            LegalEntityOut(code=le.code, name=le.name, clienteling_enabled=enabled[le.pk])
             for le in legal_entities
         ],
         stores=[
             StoreOut(code=s.code, name=s.name, legal_entity=s.legal_entity.code)
-            for s in stores.order_by("legal_entity__code", "code")
+            for s in workplaces(actor)
         ],
         operations=granted_operations(actor),
     )

@@ -17,7 +17,7 @@ from clienteling.api.routers.common import (
     WRITE_ERRORS,
     IdempotencyKey,
     LegalEntityCode,
-    resolve,
+    scope_from,
 )
 from clienteling.api.routers.customers import AccountPath
 from clienteling.api.schemas import CODE_PATTERN
@@ -25,8 +25,8 @@ from clienteling.core.errors import Invalid
 from clienteling.core.pagination import DEFAULT_LIMIT
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
-from clienteling.organization.models import LegalEntity, Store, Worker
-from clienteling.organization.selectors import store_get
+from clienteling.organization.access import scope_of
+from clienteling.organization.models import Store, Worker
 from clienteling.timeline import selectors, services
 from clienteling.timeline.models import Activity, BookEvent, Note
 
@@ -154,14 +154,14 @@ def _event_out(event: BookEvent) -> BookEventOut:
 
 
 def _customer(request: HttpRequest, le: str, account: str) -> tuple[Worker, Customer]:
-    actor, legal_entity = resolve(request, le)
-    return actor, customer_selectors.customer_get(
-        actor=actor, legal_entity=legal_entity, account=account
+    scope = scope_from(request, le)
+    return scope.actor, customer_selectors.customer_get(
+        actor=scope.actor, legal_entity=scope.legal_entity, account=account
     )
 
 
-def _store(actor: Worker, legal_entity: LegalEntity, code: str | None) -> Store | None:
-    return store_get(actor=actor, legal_entity=legal_entity, code=code) if code else None
+def _store(actor: Worker, customer: Customer, code: str | None) -> Store | None:
+    return scope_of(actor, customer.legal_entity_id).store(code) if code else None
 
 
 @router.get(
@@ -172,7 +172,7 @@ def _store(actor: Worker, legal_entity: LegalEntity, code: str | None) -> Store 
     "retired type keeps its history but is not offered for new activities.",
 )
 def activity_types(request: HttpRequest, le: LegalEntityCode) -> list[ActivityTypeOut]:
-    _actor, legal_entity = resolve(request, le)
+    legal_entity = scope_from(request, le).legal_entity
     return [
         ActivityTypeOut(
             code=t.code,
@@ -245,7 +245,7 @@ def activity_create(
             subject=payload.subject,
             description=payload.description,
             occurred_at=_aware(payload.occurred_at, "occurred_at"),
-            store=_store(actor, customer.legal_entity, payload.store),
+            store=_store(actor, customer, payload.store),
             scheduled_start=_aware(payload.scheduled_start, "scheduled_start"),
             duration_minutes=payload.duration_minutes,
         )

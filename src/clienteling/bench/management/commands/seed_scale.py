@@ -41,10 +41,11 @@ from clienteling.clientbooks.models import (
     NumberSequence,
     StoreEntry,
 )
-from clienteling.clientbooks.permissions import Operation
 from clienteling.clientbooks.readmodel import empty_slots, search_text, stores_of_owner
 from clienteling.clientbooks.services import attribute_slots_sync
 from clienteling.customers.models import Customer, name_sort_key, phone_digits
+from clienteling.demo.production import refuse_production
+from clienteling.organization.access import Operation
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 from clienteling.timeline.models import ActivityType
 
@@ -224,6 +225,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_production("seed_scale")
         customers: int = options["customers"]
         if customers < 1000:
             raise CommandError("--customers must be at least 1,000.")

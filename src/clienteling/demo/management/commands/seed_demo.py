@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clienteling.attributes.models import (
@@ -35,9 +35,10 @@ from clienteling.clientbooks.models import (
     MembershipMode,
     NumberSequence,
 )
-from clienteling.clientbooks.permissions import Operation
 from clienteling.clientbooks.services import attribute_slots_sync, client_book_add_customers
 from clienteling.customers.models import Customer
+from clienteling.demo.production import refuse_production
+from clienteling.organization.access import Operation
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 from clienteling.timeline.models import Activity, ActivityType
 from clienteling.timeline.services import activity_record, activity_type_save, note_create
@@ -71,6 +72,11 @@ ROLES: dict[str, list[Operation]] = {
     "Store manager": list(Operation),
     "Customer service": [Operation.READ_CUSTOMER_DETAILS],
 }
+# The HQ back-office role (R-SEC-3): every permission of the product's apps and of logins
+# and roles (auth's users and groups), for a staff user who is not a superuser.
+HQ_ROLE = "HQ administrator"
+HQ_APPS = ("organization", "customers", "attributes", "clientbooks", "timeline", "insights", "api")
+HQ_AUTH_MODELS = ("user", "group")
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class DemoUser:
     legal_entities: tuple[str, ...]
     stores: tuple[str, ...]
     superuser: bool = False
+    staff: bool = False
     book_size: int = 0
 
 
@@ -102,6 +109,11 @@ USERS = [
     ),
     DemoUser("carla", "Carla", "De Luca", "Customer service", ("ITJW",), ()),
     DemoUser("admin", "Anna", "Admin", None, ("ITJW", "LTFA"), (), superuser=True),
+    DemoUser("hq_it", "Ilaria", "Testa", HQ_ROLE, ("ITJW",), (), staff=True),
+    # An associate of RM01 only, whose book MI01's manager must not move (R-SEC-4).
+    DemoUser(
+        "paolo", "Paolo", "Ferri", "Sales associate (own book)", ("ITJW",), ("RM01",), book_size=40
+    ),
 ]
 
 CATEGORIES = ["Handbags", "Shoes", "Jewellery", "Watches", "Ready-to-wear"]
@@ -201,7 +213,7 @@ def ascii_letters(text: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load the demo retailer (two legal entities, six users, ~2,000 customers each)."
+    help = "Load the demo retailer (two legal entities, eight users, ~2,000 customers each)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -212,8 +224,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.PRODUCTION:
-            raise CommandError("seed_demo refuses to run with production settings.")
+        refuse_production("seed_demo")
         per_entity: int = options["customers"]
         if per_entity < 1:
             raise CommandError("--customers must be at least 1.")
@@ -238,8 +249,8 @@ class Command(BaseCommand):
             self._progress(f"{code}: {recorded} activities and notes recorded")
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo ready. Log in at /login/ as giulia, marco, sara, rasa or carla, "
-                "or at /admin/ as admin; the password is 'demo'."
+                "Demo ready. Log in at /login/ as giulia, marco, paolo, sara, rasa or carla, "
+                "or at /admin/ as admin or hq_it; the password is 'demo'."
             )
         )
 
@@ -323,6 +334,14 @@ class Command(BaseCommand):
                     Permission.objects.get(content_type__app_label=app_label, codename=codename)
                 )
             groups[name] = group
+        hq, _ = Group.objects.get_or_create(name=HQ_ROLE)
+        hq.permissions.add(
+            *Permission.objects.filter(
+                Q(content_type__app_label__in=HQ_APPS)
+                | Q(content_type__app_label="auth", content_type__model__in=HQ_AUTH_MODELS)
+            )
+        )
+        groups[HQ_ROLE] = hq
         return groups
 
     def _users(
@@ -336,7 +355,7 @@ class Command(BaseCommand):
                     "first_name": spec.first_name,
                     "last_name": spec.last_name,
                     "email": f"{spec.username}@demo.clienteling.example",
-                    "is_staff": spec.superuser,
+                    "is_staff": spec.superuser or spec.staff,
                     "is_superuser": spec.superuser,
                 },
             )
@@ -353,7 +372,10 @@ class Command(BaseCommand):
                 worker.stores.add(store)
                 worker.address_books.add(*store.address_books.all())
             workers[spec.username] = worker
-        self._progress("users giulia, marco, sara, rasa, carla and admin (password 'demo')")
+        usernames = [spec.username for spec in USERS]
+        self._progress(
+            f"users {', '.join(usernames[:-1])} and {usernames[-1]} (password '{PASSWORD}')"
+        )
         return workers
 
     def _activity_types(self, entity: LegalEntity) -> None:

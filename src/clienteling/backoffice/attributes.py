@@ -17,18 +17,44 @@ from clienteling.attributes.models import (
     AttributeValue,
     DataType,
 )
-from clienteling.clientbooks.services import attribute_save
+from clienteling.backoffice.forms import ServiceCheckedForm
+from clienteling.backoffice.scoping import ScopedAdmin, ScopedInlineMixin
+from clienteling.clientbooks.services import attribute_save, attribute_validate
 
 
-class AttributeChoiceInline(admin.TabularInline):
+class AttributeChoiceInline(ScopedInlineMixin, admin.TabularInline):
     model = AttributeChoice
     extra = 1
     fields = ("value", "position")
     verbose_name_plural = _("allowed values (text attributes; leave empty for free text)")
 
 
+class AttributeForm(ServiceCheckedForm):
+    class Meta:
+        model = Attribute
+        fields = (
+            "code",
+            "data_type",
+            "can_be_refined",
+            "name",
+            "name_it",
+            "name_lt",
+            "unit",
+            "min_value",
+            "max_value",
+            "default_value",
+        )
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        attribute_validate(attribute=self.candidate(data))
+
+
 @admin.register(Attribute)
-class AttributeAdmin(admin.ModelAdmin):
+class AttributeAdmin(ScopedAdmin):
+    """The attribute catalogue serves every legal entity (R-ATTR-1)."""
+
+    shared = True
+    form = AttributeForm
     list_display = (
         "code",
         "name",
@@ -50,10 +76,7 @@ class AttributeAdmin(admin.ModelAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        # The slot is given by the system. Code and type are fixed once values exist, so
-        # stored values never change meaning.
-        if obj is not None and AttributeValue.objects.filter(attribute=obj).exists():
-            return ("filter_slot", "code", "data_type")
+        # The slot is given by the system.
         return ("filter_slot",)
 
     def save_model(self, request: HttpRequest, obj: Attribute, form: Any, change: bool) -> None:
@@ -62,7 +85,7 @@ class AttributeAdmin(admin.ModelAdmin):
         attribute_save(attribute=obj)
 
 
-class AttributeGroupMemberInline(admin.TabularInline):
+class AttributeGroupMemberInline(ScopedInlineMixin, admin.TabularInline):
     model = AttributeGroupMember
     extra = 1
     fields = ("attribute", "display_order")
@@ -72,7 +95,10 @@ class AttributeGroupMemberInline(admin.TabularInline):
 
 
 @admin.register(AttributeGroup)
-class AttributeGroupAdmin(admin.ModelAdmin):
+class AttributeGroupAdmin(ScopedAdmin):
+    """Groups of the shared catalogue; each legal entity's parameters choose one (R-ATTR-3)."""
+
+    shared = True
     list_display = ("code", "name", "member_count")
     search_fields = ("code", "name")
     inlines = (AttributeGroupMemberInline,)
@@ -82,7 +108,7 @@ class AttributeGroupAdmin(admin.ModelAdmin):
         return group.attributes.count()
 
 
-class AttributeValueInline(admin.TabularInline):
+class AttributeValueInline(ScopedInlineMixin, admin.TabularInline):
     """A customer's attribute values, read here; associates and the API edit them through
     the validated service (R-ATTR-4)."""
 

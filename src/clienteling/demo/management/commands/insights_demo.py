@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clienteling.core.errors import Invalid
+from clienteling.demo.production import refuse_production
 from clienteling.insights.models import InsightsSettings, KeyVault, ServiceKind
 from clienteling.insights.services import insights_settings_save
 from clienteling.organization.models import LegalEntity
@@ -38,8 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--legal-entity", default="ITJW")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if getattr(settings, "PRODUCTION", False):
-            raise CommandError("insights_demo points a legal entity at fakes: not in production.")
+        refuse_production("insights_demo")
         state = self.state(Path(options["state"]), options["wait"])
         entity = LegalEntity.objects.filter(code=options["legal_entity"]).first()
         if entity is None:

@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clienteling.insights.fakes import FakeServices
+from clienteling.demo.fakes import FakeServices
+from clienteling.demo.production import refuse_production
 
 DEFAULT_PORTS = "8441,8442,8443"
 VAULT_CLIENT_ID = "clienteling-vault-reader"
@@ -86,6 +87,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_production("fake_services")
         state_dir = Path(options["state_dir"])
         fakes = FakeServices(state_dir, ports=_ports(options["ports"]))
         vault_secret = os.environ.get(VAULT_SECRET_VARIABLE) or VAULT_DEFAULT_SECRET

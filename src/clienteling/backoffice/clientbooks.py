@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -12,48 +11,48 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.backoffice.forms import ServiceCheckedForm
+from clienteling.backoffice.organization import PARAMETER_FIELDS
+from clienteling.backoffice.scoping import ScopedAdmin
 from clienteling.clientbooks.models import (
-    SEQUENCE_FORMAT,
     ClientBook,
     ClientelingParameters,
     Membership,
     NumberSequence,
 )
-from clienteling.clientbooks.services import clienteling_parameters_validate
-from clienteling.core.errors import Invalid
+from clienteling.clientbooks.services import (
+    clienteling_parameters_update,
+    clienteling_parameters_validate,
+    number_sequence_save,
+    number_sequence_validate,
+)
 
 
-class NumberSequenceForm(forms.ModelForm):
+class NumberSequenceForm(ServiceCheckedForm):
     class Meta:
         model = NumberSequence
         fields = ("legal_entity", "code", "name", "format", "next_value")
 
-    def clean_format(self) -> str:
-        value = self.cleaned_data["format"]
-        if SEQUENCE_FORMAT.match(value) is None:
-            raise forms.ValidationError(
-                _("Use a prefix, one run of '#' (1 to 18) and an optional suffix, e.g. CB-######.")
-            )
-        return str(value)
-
-    def clean_next_value(self) -> int:
-        value = int(self.cleaned_data["next_value"])
-        # Numbers are never reused: the counter may move forward, never back (R-SEQ-2).
-        if self.instance.pk and value < self.instance.next_value:
-            raise forms.ValidationError(
-                _("The next value cannot go back below %(value)d: numbers are never reused.")
-                % {"value": self.instance.next_value}
-            )
-        return value
+    def service_check(self, data: dict[str, Any]) -> None:
+        number_sequence_validate(sequence=self.candidate(data))
 
 
 @admin.register(NumberSequence)
-class NumberSequenceAdmin(admin.ModelAdmin):
+class NumberSequenceAdmin(ScopedAdmin):
+    legal_entity_path = "legal_entity"
     form = NumberSequenceForm
     list_display = ("code", "legal_entity", "format", "next_value", "example")
     list_filter = ("legal_entity",)
     search_fields = ("code", "name")
     list_select_related = ("legal_entity",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("legal_entity",) if obj else ()
+
+    def save_model(
+        self, request: HttpRequest, obj: NumberSequence, form: Any, change: bool
+    ) -> None:
+        number_sequence_save(sequence=obj)
 
     @admin.display(description=_("next identifier"))
     def example(self, sequence: NumberSequence) -> str:
@@ -63,36 +62,25 @@ class NumberSequenceAdmin(admin.ModelAdmin):
             return "—"
 
 
-class ClientelingParametersForm(forms.ModelForm):
+class ClientelingParametersForm(ServiceCheckedForm):
     class Meta:
         model = ClientelingParameters
-        fields = (
-            "legal_entity",
-            "enabled",
-            "membership_mode",
-            "attribute_group",
-            "client_book_sequence",
-        )
+        fields = ("legal_entity", *PARAMETER_FIELDS)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+    def service_check(self, data: dict[str, Any]) -> None:
         legal_entity = data.get("legal_entity") or getattr(self.instance, "legal_entity", None)
         if legal_entity is not None:
-            changes = {
-                k: data.get(k) for k in self.Meta.fields if k != "legal_entity" and k in data
-            }
-            try:
-                clienteling_parameters_validate(legal_entity=legal_entity, **changes)
-            except Invalid as error:
-                self.add_error(
-                    error.field if error.field in self.fields else None, str(error.message)
-                )
-        return data
+            clienteling_parameters_validate(
+                legal_entity=legal_entity,
+                **{name: data[name] for name in PARAMETER_FIELDS if name in data},
+            )
 
 
 @admin.register(ClientelingParameters)
-class ClientelingParametersAdmin(admin.ModelAdmin):
+class ClientelingParametersAdmin(ScopedAdmin):
     """The clienteling switch per legal entity, also editable on the legal entity's page."""
+
+    legal_entity_path = "legal_entity"
 
     form = ClientelingParametersForm
     list_display = (
@@ -108,10 +96,21 @@ class ClientelingParametersAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("legal_entity",) if obj else ()
 
+    def save_model(
+        self, request: HttpRequest, obj: ClientelingParameters, form: Any, change: bool
+    ) -> None:
+        # Through the service: the rules, and in force at the next request (R-DIST-1).
+        clienteling_parameters_update(
+            legal_entity=form.cleaned_data.get("legal_entity") or obj.legal_entity,
+            **{name: getattr(obj, name) for name in PARAMETER_FIELDS},
+        )
+
 
 @admin.register(ClientBook)
-class ClientBookAdmin(admin.ModelAdmin):
+class ClientBookAdmin(ScopedAdmin):
     """Every associate's book; the customers in it are listed under Memberships."""
+
+    legal_entity_path = "legal_entity"
 
     list_display = ("identifier", "owner", "legal_entity", "customer_count", "created_at")
     list_filter = ("legal_entity",)
@@ -141,8 +140,10 @@ class ClientBookAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ScopedAdmin):
     """Who is in which book: read here; the store app and the API change it, by the rules."""
+
+    legal_entity_path = "legal_entity"
 
     list_display = ("customer", "book", "is_primary", "added_at", "added_by")
     list_filter = ("legal_entity", "is_primary")

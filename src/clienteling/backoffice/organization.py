@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.backoffice.forms import ServiceCheckedForm
+from clienteling.backoffice.scoping import ScopedAdmin, ScopedAdminMixin, ScopedInlineMixin
 from clienteling.clientbooks.models import ClientelingParameters, NumberSequence
-from clienteling.clientbooks.services import clienteling_parameters_validate, store_visibility_sync
-from clienteling.core.errors import Invalid
+from clienteling.clientbooks.services import (
+    clienteling_parameters_update,
+    clienteling_parameters_validate,
+    store_address_books_set,
+    store_address_books_validate,
+    worker_assignments_set,
+)
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
+from clienteling.organization.services import worker_assignments_validate
 
 # The permissions a role can carry: the client book operations and the customer grants
 # (R-PERM-1, R-PERM-3), and the back-office rights of the product's own models.
@@ -33,27 +40,20 @@ PRODUCT_APPS = (
 PARAMETER_FIELDS = ("enabled", "membership_mode", "attribute_group", "client_book_sequence")
 
 
-class ClientelingParametersForm(forms.ModelForm):
+class ClientelingParametersForm(ServiceCheckedForm):
     class Meta:
         model = ClientelingParameters
         fields = PARAMETER_FIELDS
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        legal_entity = getattr(self.instance, "legal_entity", None)
-        if self.instance.legal_entity_id and legal_entity is not None:
-            try:
-                clienteling_parameters_validate(
-                    legal_entity=legal_entity,
-                    **{name: data[name] for name in PARAMETER_FIELDS if name in data},
-                )
-            except Invalid as error:
-                field = error.field if error.field in self.fields else None
-                self.add_error(field, str(error.message))
-        return data
+    def service_check(self, data: dict[str, Any]) -> None:
+        if self.instance.legal_entity_id:
+            clienteling_parameters_validate(
+                legal_entity=self.instance.legal_entity,
+                **{name: data[name] for name in PARAMETER_FIELDS if name in data},
+            )
 
 
-class ClientelingParametersInline(admin.StackedInline):
+class ClientelingParametersInline(ScopedInlineMixin, admin.StackedInline):
     """The clienteling switch and what the legal entity's books use (R-FEAT-1, R-BOOK-8)."""
 
     model = ClientelingParameters
@@ -73,7 +73,8 @@ class ClientelingParametersInline(admin.StackedInline):
 
 
 @admin.register(LegalEntity)
-class LegalEntityAdmin(admin.ModelAdmin):
+class LegalEntityAdmin(ScopedAdmin):
+    legal_entity_path = "pk"
     list_display = ("code", "name", "time_zone", "clienteling_enabled")
     search_fields = ("code", "name")
     ordering = ("code",)
@@ -91,9 +92,25 @@ class LegalEntityAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[LegalEntity]:
         return super().get_queryset(request).select_related("clienteling")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new legal entity is a new partition of the data: a superuser's decision.
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ClientelingParameters:
+            super().save_formset(request, form, formset, change)
+            return
+        # Through the service, which checks the rules and is in force at the next request.
+        for parameters in formset.save(commit=False):
+            clienteling_parameters_update(
+                legal_entity=form.instance,
+                **{name: getattr(parameters, name) for name in PARAMETER_FIELDS},
+            )
+
 
 @admin.register(AddressBook)
-class AddressBookAdmin(admin.ModelAdmin):
+class AddressBookAdmin(ScopedAdmin):
+    legal_entity_path = "legal_entity"
     list_display = ("code", "name", "legal_entity")
     list_filter = ("legal_entity",)
     search_fields = ("code", "name")
@@ -101,8 +118,22 @@ class AddressBookAdmin(admin.ModelAdmin):
     ordering = ("legal_entity__code", "code")
 
 
+class StoreForm(ServiceCheckedForm):
+    class Meta:
+        model = Store
+        fields = ("legal_entity", "code", "name", "address_books")
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        store_address_books_validate(
+            legal_entity=data.get("legal_entity") or self.instance.legal_entity,
+            address_books=list(data.get("address_books") or []),
+        )
+
+
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(ScopedAdmin):
+    legal_entity_path = "legal_entity"
+    form = StoreForm
     list_display = ("code", "name", "legal_entity", "address_book_list")
     list_filter = ("legal_entity",)
     search_fields = ("code", "name")
@@ -113,41 +144,45 @@ class StoreAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Store]:
         return super().get_queryset(request).prefetch_related("address_books")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("legal_entity", "code") if obj else ()
+
     @admin.display(description=_("store address books"))
     def address_book_list(self, store: Store) -> str:
         return ", ".join(book.code for book in store.address_books.all())
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # Which store shows whose client book follows the address books (R-BOOK-9).
-        store = form.instance
-        owners = Worker.objects.filter(
-            Q(address_books__stores=store) | Q(stores=store), client_books__isnull=False
-        ).distinct()
-        store_visibility_sync(owners=list(owners))
+        # The address books through the service: which store shows whose book follows.
+        store_address_books_set(
+            store=form.instance, address_books=list(form.cleaned_data["address_books"])
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
-class WorkerForm(forms.ModelForm):
+WORKER_FIELDS = ("legal_entities", "stores", "address_books")
+
+
+class WorkerForm(ServiceCheckedForm):
     class Meta:
         model = Worker
-        fields = ("user", "personnel_number", "legal_entities", "stores", "address_books")
+        fields = ("user", "personnel_number", *WORKER_FIELDS)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        employers = set(data.get("legal_entities") or [])
-        for name in ("stores", "address_books"):
-            foreign = [item for item in data.get(name) or [] if item.legal_entity not in employers]
-            if foreign:
-                self.add_error(
-                    name,
-                    _("%(items)s belong to a legal entity the worker is not employed by.")
-                    % {"items": ", ".join(item.code for item in foreign)},
-                )
-        return data
+    def service_check(self, data: dict[str, Any]) -> None:
+        worker_assignments_validate(**{name: list(data.get(name) or []) for name in WORKER_FIELDS})
+
+
+def worker_assignments_save(form: Any) -> None:
+    """The worker's employers, stores and address books, through the service."""
+    worker_assignments_set(
+        worker=form.instance,
+        **{name: list(form.cleaned_data.get(name) or []) for name in WORKER_FIELDS},
+    )
 
 
 @admin.register(Worker)
-class WorkerAdmin(admin.ModelAdmin):
+class WorkerAdmin(ScopedAdmin):
+    legal_entity_path = "legal_entities"
     form = WorkerForm
     list_display = ("__str__", "personnel_number", "employers", "store_list", "roles")
     list_filter = ("legal_entities", "stores", "user__groups")
@@ -176,11 +211,12 @@ class WorkerAdmin(admin.ModelAdmin):
         return ", ".join(group.name for group in worker.user.groups.all())
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        store_visibility_sync(owners=[form.instance])
+        worker_assignments_save(form)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
-class WorkerInline(admin.StackedInline):
+class WorkerInline(ScopedInlineMixin, admin.StackedInline):
     """The worker record of a user: where they work (R-ORG-3)."""
 
     model = Worker
@@ -197,9 +233,11 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class ClientelingUserAdmin(UserAdmin):
-    """A user with their worker record, so HQ sets up an associate on one page."""
+class ClientelingUserAdmin(ScopedAdminMixin, UserAdmin):
+    """A user with their worker record, so HQ sets up an associate on one page. Only a
+    superuser makes superusers or grants permissions one by one; HQ grants roles."""
 
+    legal_entity_path = "worker__legal_entities"
     inlines = (WorkerInline,)
     list_display = ("username", "first_name", "last_name", "is_staff", "is_active")
 
@@ -207,19 +245,32 @@ class ClientelingUserAdmin(UserAdmin):
         # The add form first creates the user (username, password); the worker follows.
         return self.inlines if obj else ()
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        worker = Worker.objects.filter(user=form.instance).first()
-        if worker is not None:
-            store_visibility_sync(owners=[worker])
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fixed = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fixed
+        return (*fixed, "is_superuser", "user_permissions")
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Worker:
+            super().save_formset(request, form, formset, change)
+            return
+        changed = formset.save(commit=False)
+        for worker_form in formset.forms:
+            if worker_form.instance in changed:
+                worker_form.instance.save()
+                worker_assignments_save(worker_form)
 
 
 admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RoleAdmin(GroupAdmin):
-    """Roles: groups of the operations HQ grants (R-PERM-1)."""
+class RoleAdmin(ScopedAdminMixin, GroupAdmin):
+    """Roles: groups of the operations HQ grants (R-PERM-1). A role serves every legal
+    entity, so only a superuser changes what it grants."""
+
+    shared = True
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "permissions":

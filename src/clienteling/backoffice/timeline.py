@@ -10,13 +10,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clienteling.backoffice.scoping import ScopedAdmin, ScopedInlineMixin
 from clienteling.core.errors import DomainError
 from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note, NoteChange
 from clienteling.timeline.services import activity_type_save
 
 
 @admin.register(ActivityType)
-class ActivityTypeAdmin(admin.ModelAdmin):
+class ActivityTypeAdmin(ScopedAdmin):
+    legal_entity_path = "legal_entity"
     list_display = ("code", "name", "legal_entity", "is_appointment", "active", "display_order")
     list_filter = ("legal_entity", "active", "is_appointment")
     list_editable = ("active", "display_order")
@@ -69,8 +71,10 @@ class ActivityTypeAdmin(admin.ModelAdmin):
         )
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(ScopedAdmin):
     """What associates recorded is their record: HQ reads it here and does not rewrite it."""
+
+    legal_entity_path = "legal_entity"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -92,7 +96,7 @@ class ActivityAdmin(RecordAdmin):
     show_full_result_count = False
 
 
-class NoteChangeInline(admin.TabularInline):
+class NoteChangeInline(ScopedInlineMixin, admin.TabularInline):
     model = NoteChange
     extra = 0
     fields = ("kind", "previous_text", "changed_by", "changed_at")

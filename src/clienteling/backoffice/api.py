@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from clienteling.api.models import ApiToken
 from clienteling.api.services import api_token_create, api_token_expire, api_token_revoke
+from clienteling.backoffice.scoping import ScopedAdmin
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ScopedAdmin):
+    legal_entity_path = "owner__legal_entities"
     list_display = (
         "prefix",
         "name",

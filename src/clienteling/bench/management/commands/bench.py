@@ -20,11 +20,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from clienteling.attributes.models import Attribute
+from clienteling.bench.management.commands.seed_scale import LEGAL_ENTITY
 from clienteling.clientbooks import selectors, services
 from clienteling.clientbooks.filters import upcoming_ranges
-from clienteling.clientbooks.management.commands.seed_scale import LEGAL_ENTITY
 from clienteling.clientbooks.models import Membership
 from clienteling.customers.models import Customer
+from clienteling.demo.production import refuse_production
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import selectors as timeline_selectors
 from clienteling.timeline import services as timeline_services
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the results as JSON too")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_production("bench")
         if not LegalEntity.objects.filter(code=LEGAL_ENTITY).exists():
             extra = ["--customers", str(options["customers"])] if options["customers"] else []
             call_command("seed_scale", *extra, stdout=self.stdout)

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clienteling.backoffice.scoping import ScopedAdmin
 from clienteling.core.errors import Invalid
 from clienteling.insights.models import InsightsSettings, KeyVault, SecretStatus
 from clienteling.insights.provider import forget_settings
@@ -83,7 +84,8 @@ class InsightsSettingsForm(forms.ModelForm):
 
 
 @admin.register(InsightsSettings)
-class InsightsSettingsAdmin(admin.ModelAdmin):
+class InsightsSettingsAdmin(ScopedAdmin):
+    legal_entity_path = "legal_entity"
     form = InsightsSettingsForm
     list_display = (
         "legal_entity",
@@ -181,7 +183,10 @@ def expiry_text(status: SecretStatus | None) -> str:
 
 
 @admin.register(KeyVault)
-class KeyVaultAdmin(admin.ModelAdmin):
+class KeyVaultAdmin(ScopedAdmin):
+    """Key vaults serve every legal entity: a superuser's to change."""
+
+    shared = True
     list_display = ("name", "vault_url", "client_id")
     fields = ("name", "vault_url", "tenant_id", "client_id", "authority_host")
 
@@ -208,8 +213,11 @@ class SecretStatusForm(forms.ModelForm):
 
 
 @admin.register(SecretStatus)
-class SecretStatusAdmin(admin.ModelAdmin):
-    """Every secret reference in use, with its expiry, warned about 30 days ahead."""
+class SecretStatusAdmin(ScopedAdmin):
+    """Every secret reference in use, with its expiry, warned about 30 days ahead. The
+    references serve every legal entity: a superuser's to change."""
+
+    shared = True
 
     form = SecretStatusForm
     list_display = ("reference", "expiry", "checked_at", "problem")

@@ -5,22 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from clienteling.attributes.admin import AttributeValueInline
+from clienteling.backoffice.attributes import AttributeValueInline
+from clienteling.backoffice.scoping import ScopedAdmin, ScopedInlineMixin
 from clienteling.clientbooks.models import Membership
+from clienteling.clientbooks.selectors import customer_card_properties
 from clienteling.core.errors import Invalid
 from clienteling.customers.models import Customer
-from clienteling.customers.services import customer_update
+from clienteling.customers.services import (
+    CONTACT_FIELDS,
+    customer_address_books_set,
+    customer_create,
+    customer_update,
+)
 from clienteling.timeline.selectors import timeline_page
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedInlineMixin, admin.TabularInline):
     """The client book(s) the customer is in; changed in the store app or the API."""
 
     model = Membership
@@ -39,7 +46,8 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ScopedAdmin):
+    legal_entity_path = "legal_entity"
     list_display = ("account", "last_name", "first_name", "email", "phone", "legal_entity")
     list_filter = ("legal_entity",)
     search_fields = ("=account", "last_name", "first_name", "email")
@@ -72,8 +80,6 @@ class CustomerAdmin(admin.ModelAdmin):
     def card(self, obj: Customer) -> str:
         """The three properties of the customer's card, as associates see them (R-BOOK-6):
         analytics measures first, then the client book attributes."""
-        from clienteling.clientbooks.selectors import customer_card_properties
-
         parts = []
         for prop in customer_card_properties(legal_entity=obj.legal_entity, customer=obj):
             if prop.available:
@@ -91,12 +97,21 @@ class CustomerAdmin(admin.ModelAdmin):
         return format_html_join("", "{}", ((p,) for p in parts)) or "—"
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        # Through the services, so the cards that show the customer follow at once.
+        contact = {name: getattr(obj, name) for name in CONTACT_FIELDS}
         if change:
-            # Through the service, so the cards that show the customer follow at once.
-            customer_update(customer=obj)
+            customer_update(customer=obj, **contact)
         else:
-            obj.refresh_derived()
-            super().save_model(request, obj, form, change)
+            created = customer_create(legal_entity=obj.legal_entity, account=obj.account, **contact)
+            obj.pk = created.pk
+            obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        customer_address_books_set(
+            customer=form.instance, address_books=form.cleaned_data.get("address_books") or []
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def get_urls(self) -> list[URLPattern]:
         extra = [
@@ -110,9 +125,11 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def activities_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The Activities tab: the customer's timeline, newest first, a page at a time (R-ACT-3)."""
-        customer = get_object_or_404(Customer.objects.select_related("legal_entity"), pk=object_id)
+        customer = self.get_object(request, object_id)
+        if customer is None:
+            raise Http404(_("Customer not found."))
         if not self.has_view_or_change_permission(request, customer):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         try:
             page = timeline_page(customer=customer, cursor=request.GET.get("cursor") or None)
         except Invalid as error:

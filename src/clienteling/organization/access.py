@@ -1,0 +1,223 @@
+"""Who may see and do what: the one place that decides (R-ORG-1, R-PERM-1..3, R-SEC-4).
+
+A ``Scope`` is a worker acting in one legal entity: the legal entity they work for, the
+operations they are granted and the stores they work in there. Selectors and services get
+theirs with ``scope_of(actor, legal_entity)`` and enforce their own rule with it; faces get
+the same object to decide what to offer. Scopes and grants are read once per request
+(``core.request_memo``); outside a request every call reads them afresh.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
+from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clienteling.core.errors import Forbidden, NotFound
+from clienteling.core.request_memo import memoized, remember
+from clienteling.organization.models import LegalEntity, Store, Worker
+
+
+class Operation(enum.Enum):
+    """A grantable operation: its API name, the Django permission that grants it, its label."""
+
+    VIEW_OWN_BOOK = (
+        "view_own_client_book",
+        "clientbooks.view_own_client_book",
+        gettext_lazy("view customers in client book"),
+    )
+    VIEW_STORE_BOOKS = (
+        "view_store_client_books",
+        "clientbooks.view_store_client_books",
+        gettext_lazy("view customers from store client books"),
+    )
+    ADD_CUSTOMER = (
+        "add_customer_to_client_book",
+        "clientbooks.add_customer_to_client_book",
+        gettext_lazy("add customer to client book"),
+    )
+    REMOVE_CUSTOMERS = (
+        "remove_customers_from_client_book",
+        "clientbooks.remove_customers_from_client_book",
+        gettext_lazy("remove customers from client book"),
+    )
+    REASSIGN_CUSTOMERS = (
+        "reassign_customers",
+        "clientbooks.reassign_customers",
+        gettext_lazy("reassign customers to a client book"),
+    )
+    READ_CUSTOMER_DETAILS = (
+        "read_customer_details",
+        "customers.read_customer_details",
+        gettext_lazy("read customer details"),
+    )
+    EDIT_CUSTOMER_ATTRIBUTES = (
+        "edit_customer_attributes",
+        "customers.edit_customer_attributes",
+        gettext_lazy("edit customer attribute values"),
+    )
+
+    def __init__(self, api_name: str, permission: str, label: Promise) -> None:
+        self.api_name = api_name
+        self.permission = permission
+        self.app_label, self.codename = permission.split(".")
+        self.label = label
+
+
+def granted(actor: Worker) -> frozenset[Operation]:
+    """The operations the actor's login is granted, through its roles or directly; all for a
+    superuser, none for a login that left. One query, once per request."""
+    return memoized(("access.granted", actor.pk), lambda: _load_grants(actor))
+
+
+def _load_grants(actor: Worker) -> frozenset[Operation]:
+    user = actor.user
+    if not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Operation)
+    held = set(
+        Permission.objects.filter(Q(user=user) | Q(group__user=user))
+        .filter(codename__in=[op.codename for op in Operation])
+        .values_list("content_type__app_label", "codename")
+    )
+    return frozenset(op for op in Operation if (op.app_label, op.codename) in held)
+
+
+def granted_operations(actor: Worker) -> list[str]:
+    """The API names of the actor's granted operations, in the order of ``Operation``."""
+    held = granted(actor)
+    return [op.api_name for op in Operation if op in held]
+
+
+def granted_q(operation: Operation, *, user_path: str = "user") -> Q:
+    """A filter for workers (or anything reaching a user through ``user_path``) whose login
+    is active and granted ``operation``: the same rule as ``granted``, in SQL."""
+    perm = Q(
+        **{
+            f"{user_path}__user_permissions__codename": operation.codename,
+            f"{user_path}__user_permissions__content_type__app_label": operation.app_label,
+        }
+    ) | Q(
+        **{
+            f"{user_path}__groups__permissions__codename": operation.codename,
+            f"{user_path}__groups__permissions__content_type__app_label": operation.app_label,
+        }
+    )
+    return Q(**{f"{user_path}__is_active": True}) & (
+        Q(**{f"{user_path}__is_superuser": True}) | perm
+    )
+
+
+def forbidden(operation: Operation) -> Forbidden:
+    return Forbidden(
+        _("You are not granted the operation '%(operation)s'.") % {"operation": operation.label},
+        operation=operation.api_name,
+    )
+
+
+def legal_entity_not_found(code: str) -> NotFound:
+    return NotFound(_("Legal entity %(code)s not found.") % {"code": code}, field="legal_entity")
+
+
+@dataclass(eq=False)
+class Scope:
+    """A worker acting in a legal entity they work for."""
+
+    actor: Worker
+    legal_entity: LegalEntity
+
+    @property
+    def granted(self) -> frozenset[Operation]:
+        return granted(self.actor)
+
+    def may(self, operation: Operation) -> bool:
+        return operation in self.granted
+
+    def require(self, operation: Operation) -> None:
+        """Forbidden, naming the operation, unless the actor is granted it (R-PERM-2)."""
+        if operation not in self.granted:
+            raise forbidden(operation)
+
+    @cached_property
+    def stores(self) -> list[Store]:
+        """The stores of the legal entity that the actor works in, by code."""
+        return list(self.actor.stores.filter(legal_entity=self.legal_entity).order_by("code"))
+
+    def store(self, code: str) -> Store:
+        """One of the actor's stores here; any other store is not found."""
+        found = next((s for s in self.stores if s.code == code), None)
+        if found is None:
+            raise NotFound(_("Store %(code)s not found.") % {"code": code}, field="store")
+        return found
+
+    def works_in(self, store: Store) -> bool:
+        return any(s.pk == store.pk for s in self.stores)
+
+    def require_store(self, store: Store) -> None:
+        """Not found unless the actor works in ``store`` of this legal entity."""
+        if not self.works_in(store):
+            raise NotFound(_("Store %(code)s not found.") % {"code": store.code}, field="store")
+
+
+def _employer(actor: Worker, **lookup: Any) -> LegalEntity | None:
+    """The legal entity matching ``lookup`` among those the actor works for: the one query
+    that decides whether a worker sees a legal entity's data at all (R-ORG-1)."""
+    return actor.legal_entities.filter(**lookup).first()
+
+
+def scope_of(
+    actor: Worker, legal_entity: LegalEntity | int, *, not_found: NotFound | None = None
+) -> Scope:
+    """The actor's scope in a legal entity (or its id); unless they work for it, not found
+    (``not_found``, e.g. naming the customer asked for), never a hint."""
+    pk = legal_entity if isinstance(legal_entity, int) else legal_entity.pk
+    employer = memoized(("access.employer", actor.pk, pk), lambda: _employer(actor, pk=pk))
+    if employer is None:
+        if not_found is not None:
+            raise not_found
+        code = legal_entity.code if isinstance(legal_entity, LegalEntity) else str(pk)
+        raise legal_entity_not_found(code)
+    return memoized(("access.scope", actor.pk, pk), lambda: Scope(actor, employer))
+
+
+def scope_for_code(actor: Worker, code: str) -> Scope:
+    """The actor's scope in the legal entity with this code (how URLs name it)."""
+    employer = memoized(("access.employer", actor.pk, code), lambda: _employer(actor, code=code))
+    if employer is None:
+        raise legal_entity_not_found(code)
+    remember(("access.employer", actor.pk, employer.pk), employer)
+    return scope_of(actor, employer)
+
+
+def employers(actor: Worker) -> list[LegalEntity]:
+    """Every legal entity the actor works for, by code; each then needs no query of its own
+    to open a scope in this request."""
+    found = list(actor.legal_entities.order_by("code"))
+    for legal_entity in found:
+        remember(("access.employer", actor.pk, legal_entity.pk), legal_entity)
+    return found
+
+
+def workplaces(actor: Worker) -> list[Store]:
+    """Every store the actor works in, of the legal entities they work for."""
+    return list(
+        actor.stores.filter(legal_entity__workers=actor)
+        .select_related("legal_entity")
+        .order_by("legal_entity__code", "code")
+    )
+
+
+def worker_for_user(user: AbstractBaseUser | AnonymousUser) -> Worker:
+    """The worker behind a login; a login without one may do nothing in the store app or API."""
+    worker = getattr(user, "worker", None) if user.is_authenticated else None
+    if worker is None:
+        raise Forbidden(_("This login is not a worker."), operation="worker")
+    return worker

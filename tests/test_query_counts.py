@@ -1,0 +1,82 @@
+"""A page costs a fixed number of queries, whatever the number of cards (DESIGN.md,
+"Performance habits"): pinned here, counting authentication, for the API's and the store
+app's main pages. A change that adds a query to a page shows up here first."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.api.conftest import API, token_for
+from tests.factories import CustomerFactory, book_add
+
+pytestmark = pytest.mark.django_db
+
+API_PAGES = {
+    # token, legal entity, parameters, grants, count, rows, card attributes, their values
+    "/legal-entities/ITJW/client-book": 8,
+    # + the worker's stores
+    "/legal-entities/ITJW/stores/MI01/client-books": 9,
+    # + the filter's attributes and their allowed values; no card matches, so no values
+    "/legal-entities/ITJW/client-book?attr.PREF_CATEGORY=Handbags&sort=upcoming.BIRTHDAY": 9,
+    # token, legal entities, their switches, stores, grants
+    "/me": 5,
+}
+STORE_PAGES = {
+    # session, user, worker, legal entities, stores, parameters, grants, filter panel
+    # attributes and choices, count, rows, card attributes, their values
+    "storeapp:book": 13,
+    # + the store's associates
+    "storeapp:store_books": 14,
+}
+
+
+@pytest.fixture
+def many_cards(legal_entity, giulia, marco):
+    """Two books of 60 customers each: more than a page, so a per-card query would show."""
+    customers = CustomerFactory.create_batch(120, legal_entity=legal_entity)
+    book_add(giulia, *customers[:60])
+    book_add(marco, *customers[60:])
+    return customers
+
+
+@pytest.mark.parametrize(("path", "expected"), API_PAGES.items())
+def test_api_page_costs_a_fixed_number_of_queries(
+    path, expected, giulia, many_cards, django_assert_num_queries
+):
+    client = Client(headers={"Authorization": f"Bearer {token_for(giulia)}"})
+    assert client.get(API + path).status_code == 200  # warms the process-wide caches
+
+    with django_assert_num_queries(expected):
+        response = client.get(API + path)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("name", "expected"), STORE_PAGES.items())
+def test_store_page_costs_a_fixed_number_of_queries(
+    name, expected, client, giulia, many_cards, django_assert_num_queries
+):
+    client.force_login(giulia.user)
+    assert client.get(reverse(name)).status_code == 200
+
+    with django_assert_num_queries(expected):
+        response = client.get(reverse(name))
+
+    assert response.status_code == 200
+    assert response.content.decode().count('class="card') >= 50
+
+
+def test_customer_page_costs_a_fixed_number_of_queries(
+    client, giulia, many_cards, activity_types, django_assert_num_queries
+):
+    customer = many_cards[0]
+    client.force_login(giulia.user)
+    url = reverse("storeapp:customer", args=[customer.account])
+    assert client.get(url).status_code == 200
+
+    with django_assert_num_queries(15):
+        response = client.get(url)
+
+    assert customer.display_name in response.content.decode()
