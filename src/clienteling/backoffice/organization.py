@@ -21,6 +21,7 @@ from clienteling.clientbooks.services import (
     store_address_books_validate,
     worker_assignments_set,
 )
+from clienteling.organization.access import may_change_shared
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 from clienteling.organization.services import worker_assignments_validate
 
@@ -94,7 +95,7 @@ class LegalEntityAdmin(ScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A new legal entity is a new partition of the data: a superuser's decision.
-        return request.user.is_superuser and super().has_add_permission(request)
+        return may_change_shared(request.user) and super().has_add_permission(request)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not ClientelingParameters:
@@ -247,7 +248,7 @@ class ClientelingUserAdmin(ScopedAdminMixin, UserAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fixed = tuple(super().get_readonly_fields(request, obj))
-        if request.user.is_superuser:
+        if may_change_shared(request.user):
             return fixed
         return (*fixed, "is_superuser", "user_permissions")
 

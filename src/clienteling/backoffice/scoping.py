@@ -1,24 +1,22 @@
-"""The back office shows an HQ user only the legal entities they work for; a superuser sees
-all (R-SEC-3). Every model admin says where its rows' legal entity is (``legal_entity_path``)
-or that its rows belong to the whole installation (``shared``); lists, change pages, choices
-in forms and list filters follow from that, so an admin cannot forget the rule.
-
-Shared rows (the attribute catalogue, roles, key vaults, secret references) change what
-every legal entity sees, so only a superuser changes them; others may read them.
-"""
+"""The back office applies the access rules of ``organization.access`` (R-SEC-3) to every
+model admin: each says where its rows' legal entity is (``legal_entity_path``) or that its
+rows belong to the whole installation (``shared``); lists, change pages, choices in forms
+and list filters follow from that, so an admin cannot forget the rule."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from django.contrib import admin
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from clienteling.core.request_memo import memoized
-from clienteling.organization.models import LegalEntity
+from clienteling.organization.access import (
+    may_change_shared,
+    restrict_to_back_office,
+    tied_elsewhere,
+)
 
 # For a foreign key or many-to-many to one of these models, the choices are those of the
 # user's legal entities: the path from that model to its legal entity.
@@ -35,59 +33,6 @@ CHOICE_PATHS: dict[str, str] = {
 }
 
 
-def hq_legal_entity_ids(user: AbstractBaseUser | AnonymousUser) -> frozenset[int] | None:
-    """The legal entities a back-office user works for; None for a superuser (all of them)."""
-    if getattr(user, "is_superuser", False):
-        return None
-    if not user.is_authenticated:
-        return frozenset()
-
-    def load() -> frozenset[int]:
-        return frozenset(
-            LegalEntity.objects.filter(workers__user_id=user.pk).values_list("pk", flat=True)
-        )
-
-    return memoized(("backoffice.legal_entities", user.pk), load)
-
-
-def restrict(queryset: QuerySet[Any], path: str, user: Any) -> QuerySet[Any]:
-    """Rows of ``queryset`` whose legal entity (at ``path``) the user works for."""
-    allowed = hq_legal_entity_ids(user)
-    if allowed is None:
-        return queryset
-    if path == "pk":
-        return queryset.filter(pk__in=allowed)
-    rows = queryset.filter(**{f"{path}__in": allowed})
-    # A path through a many-valued relation may match a row more than once.
-    return rows.distinct() if _many_valued(queryset.model, path) else rows
-
-
-def _many_valued(model: Any, path: str) -> bool:
-    for part in path.split("__"):
-        field = model._meta.get_field(part)
-        if field.many_to_many or field.one_to_many:
-            return True
-        if field.related_model is None:
-            return False
-        model = field.related_model
-    return False
-
-
-def outside_scope(obj: Model, path: str, user: Any) -> bool:
-    """Whether ``obj`` is tied to a legal entity the user does not work for: a worker also
-    employed elsewhere is one HQ of one legal entity may read but not change."""
-    allowed = hq_legal_entity_ids(user)
-    if allowed is None or path == "pk":
-        return False
-    manager = type(obj)._default_manager
-    return (
-        manager.filter(pk=obj.pk)
-        .exclude(**{f"{path}__in": allowed})
-        .filter(~Q(**{f"{path}__isnull": True}))
-        .exists()
-    )
-
-
 def scoped_choices(db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) -> None:
     """Limit a relation field's choices to the user's legal entities."""
     related = db_field.related_model
@@ -95,7 +40,7 @@ def scoped_choices(db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) 
     path = CHOICE_PATHS.get(label)
     if path is not None:
         queryset = kwargs.get("queryset", related._default_manager.all())
-        kwargs["queryset"] = restrict(queryset, path, request.user)
+        kwargs["queryset"] = restrict_to_back_office(queryset, path, request.user)
 
 
 class ScopedAdminMixin:
@@ -108,7 +53,7 @@ class ScopedAdminMixin:
         queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
         if self.legal_entity_path is None:
             return queryset
-        return restrict(queryset, self.legal_entity_path, request.user)
+        return restrict_to_back_office(queryset, self.legal_entity_path, request.user)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         scoped_choices(db_field, request, kwargs)
@@ -142,13 +87,15 @@ class ScopedAdminMixin:
         return True
 
     def _may_change_rows(self, request: HttpRequest, obj: Any) -> bool:
-        if self.shared and not request.user.is_superuser:
+        if self.shared and not may_change_shared(request.user):
             return False
         path = self.legal_entity_path
-        return not (obj is not None and path is not None and outside_scope(obj, path, request.user))
+        return not (
+            obj is not None and path is not None and tied_elsewhere(obj, path, request.user)
+        )
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        if self.shared and not request.user.is_superuser:
+        if self.shared and not may_change_shared(request.user):
             return False
         return bool(super().has_add_permission(request, *args))  # type: ignore[misc]
 

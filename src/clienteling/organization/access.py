@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -221,3 +221,61 @@ def worker_for_user(user: AbstractBaseUser | AnonymousUser) -> Worker:
     if worker is None:
         raise Forbidden(_("This login is not a worker."), operation="worker")
     return worker
+
+
+# The back office (R-SEC-3). Shared rows (the attribute catalogue, roles, key vaults, secret
+# references) change what every legal entity sees, so only a superuser changes them.
+
+
+def may_change_shared(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether a back-office user may change what every legal entity shares."""
+    return bool(getattr(user, "is_superuser", False))
+
+
+def back_office_legal_entities(user: AbstractBaseUser | AnonymousUser) -> frozenset[int] | None:
+    """The legal entities a back-office user works for; None for a superuser (all of them):
+    the back office shows an HQ user only those (R-SEC-3)."""
+    if getattr(user, "is_superuser", False):
+        return None
+    if not user.is_authenticated:
+        return frozenset()
+
+    def load() -> frozenset[int]:
+        return frozenset(
+            LegalEntity.objects.filter(workers__user_id=user.pk).values_list("pk", flat=True)
+        )
+
+    return memoized(("backoffice.legal_entities", user.pk), load)
+
+
+def restrict_to_back_office(queryset: QuerySet[Any], path: str, user: Any) -> QuerySet[Any]:
+    """Rows of ``queryset`` whose legal entity (at ``path``) the user works for."""
+    allowed = back_office_legal_entities(user)
+    if allowed is None:
+        return queryset
+    if path == "pk":
+        return queryset.filter(pk__in=allowed)
+    rows = queryset.filter(**{f"{path}__in": allowed})
+    # A path through a many-valued relation may match a row more than once.
+    return rows.distinct() if _many_valued(queryset.model, path) else rows
+
+
+def _many_valued(model: Any, path: str) -> bool:
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if field.many_to_many or field.one_to_many:
+            return True
+        if field.related_model is None:
+            return False
+        model = field.related_model
+    return False
+
+
+def tied_elsewhere(obj: Model, path: str, user: Any) -> bool:
+    """Whether ``obj`` is tied to a legal entity the user does not work for: a worker also
+    employed elsewhere is one HQ of one legal entity may read but not change."""
+    allowed = back_office_legal_entities(user)
+    if allowed is None or path == "pk":
+        return False
+    others = LegalEntity.objects.exclude(pk__in=allowed)
+    return type(obj)._default_manager.filter(pk=obj.pk, **{f"{path}__in": others}).exists()
