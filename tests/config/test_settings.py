@@ -12,6 +12,7 @@ import pytest
 from clienteling.config.settings import database_from_url
 
 ROOT = Path(__file__).resolve().parents[2]
+GOOD_KEY = "k3Y-9fQ2_tR7wZ1xL5nB8vC0mD4hJ6gS2aE7uI9oP3yT1qW5rX8zN0"
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
@@ -36,14 +37,14 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_refuses_to_start_without_allowed_hosts():
-    result = load_settings(DJANGO_ENV="production", SECRET_KEY="s" * 50)
+    result = load_settings(DJANGO_ENV="production", SECRET_KEY=GOOD_KEY)
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must be set" in result.stderr
 
 
 def test_production_refuses_debug():
     result = load_settings(
-        DJANGO_ENV="production", SECRET_KEY="s" * 50, ALLOWED_HOSTS="x", DEBUG="true"
+        DJANGO_ENV="production", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="x", DEBUG="true"
     )
     assert result.returncode != 0
     assert "DEBUG must be off" in result.stderr
@@ -98,3 +99,41 @@ def test_production_without_redis_is_warned_about_in_the_deploy_checks(settings)
     assert [m.id for m in shared_cache_in_production(None)] == ["clienteling.W001"]
     settings.REDIS_URL = "redis://cache:6379/0"
     assert shared_cache_in_production(None) == []
+
+
+@pytest.mark.parametrize("key", ["x", "s" * 50, "short-but-random-7fQ2"])
+def test_production_refuses_a_short_or_repetitive_secret_key(key):
+    """R-SEC-2: a production key of fewer than 50 random characters is refused at start."""
+    result = load_settings(DJANGO_ENV="production", SECRET_KEY=key, ALLOWED_HOSTS="x")
+    assert result.returncode != 0
+    assert "at least 50 random characters" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    """R-SEC-2: `manage.py check --deploy` finds nothing: TLS redirect, HSTS, secure
+    cookies, a strong key, a shared cache."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_ENV", "DEBUG"}}
+    env = {
+        **clean,
+        "PYTHONPATH": str(ROOT / "src"),
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": GOOD_KEY,
+        "ALLOWED_HOSTS": "clienteling.example.com",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_does_not_keep_postgresql_connections_per_thread(monkeypatch):
+    """runserver serves each request on a new thread: kept connections would exhaust the
+    server's; production (gunicorn's few workers) keeps them for 60 s by default."""
+    monkeypatch.delenv("DB_CONN_MAX_AGE", raising=False)
+    assert database_from_url("postgresql://u@db:5432/shop")["CONN_MAX_AGE"] == 0

@@ -15,7 +15,8 @@ TypedValue = str | Decimal | dt.date | bool
 TRUE_WORDS = {"true", "yes", "1", "on", "y"}
 FALSE_WORDS = {"false", "no", "0", "off", "n"}
 MAX_TEXT = 200
-NUMBER_LIMIT = Decimal("1e14")
+# Numbers below 10^14 in magnitude (the database columns hold 20 digits, 6 decimals).
+NUMBER_DIGITS = 14
 
 
 def month_day(value: dt.date) -> int:
@@ -103,7 +104,8 @@ def _parse_number(attribute: Attribute, raw: Any, name: str) -> Decimal:
         )
     except InvalidOperation:
         raise _refuse(attribute, "type", wrong) from None
-    if not number.is_finite() or abs(number) >= NUMBER_LIMIT:
+    # By the exponent, not arithmetic: abs(1e999999999) already overflows the context.
+    if not number.is_finite() or (number and number.adjusted() >= NUMBER_DIGITS):
         raise _refuse(attribute, "type", wrong)
     if integer and number != number.to_integral_value():
         raise _refuse(attribute, "type", wrong)

@@ -77,7 +77,9 @@ def database_from_url(url: str) -> dict[str, object]:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            # Persistent connections suit gunicorn's few long-lived workers; runserver opens a
+            # thread per request, and kept connections would pile up to the server's limit.
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60 if PRODUCTION else 0),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
@@ -87,10 +89,16 @@ def database_from_url(url: str) -> dict[str, object]:
 PRODUCTION = env_str("DJANGO_ENV", "development") == "production"
 
 SECRET_KEY = env_str("SECRET_KEY")
+MIN_SECRET_KEY_LENGTH = 50
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production")
     SECRET_KEY = "development-only-not-secret-" + "x" * 32
+elif PRODUCTION and (len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} random characters when "
+        "DJANGO_ENV=production (python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
@@ -137,6 +145,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clienteling.config.middleware.InputGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -202,9 +211,17 @@ LOGOUT_REDIRECT_URL = "storeapp:login"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
+    # TLS ends at the proxy in front of the app, which says so in X-Forwarded-Proto.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Off only where the proxy itself redirects plain HTTP (its health checks then reach
+    # /healthz over HTTP).
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 
 LOGGING = {
     "version": 1,
