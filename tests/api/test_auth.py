@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clienteling.api.models import ApiToken
-from clienteling.api.services import api_token_create, api_token_expire, api_token_revoke
+from clienteling.api.services import (
+    api_token_create,
+    api_token_expire,
+    api_token_revoke,
+    api_token_update,
+)
 from tests.api.conftest import ApiClient, assert_error, token_for
 
 
@@ -158,8 +163,12 @@ def test_hq_creates_a_token_in_the_back_office_and_sees_it_once(admin_client, gi
     )
     assert response.status_code == 200
     record = ApiToken.objects.get(name="ERP")
-    shown = [str(m) for m in response.context["messages"]]
-    token = next(word for m in shown for word in m.split() if word.startswith(record.prefix))
+    token = response.context["token"]
+    assert token.startswith(record.prefix)
+    assert f'data-testid="issued-token">{token}<' in response.content.decode()
+    # Shown in this response only: not in a cookie, not in the session.
+    assert all(token not in morsel.value for morsel in response.cookies.values())
+    assert all(token not in str(value) for value in admin_client.session.values())
     assert ApiClient(token).get("/me").json()["username"] == "giulia"
     assert token not in str(ApiToken.objects.filter(pk=record.pk).values().get())
     listing = admin_client.get(reverse("admin:api_apitoken_changelist"))
@@ -175,3 +184,36 @@ def test_hq_expires_or_revokes_tokens_from_the_list(admin_client, giulia, action
         {"action": action, "_selected_action": [issued.record.pk]},
     )
     assert_error(ApiClient(issued.token).get("/me"), 401, "unauthenticated")
+
+
+def test_an_expired_token_cannot_be_revived_in_the_back_office(admin_client, giulia):
+    """Expiry is one way, like revocation: moving it later (or clearing it) is refused
+    beside the field, and the token stays refused by the API."""
+    token = token_for(giulia, expires_at=timezone.now() + dt.timedelta(minutes=5))
+    record = ApiToken.objects.get()
+    api_token_expire(token=record)
+    url = reverse("admin:api_apitoken_change", args=[record.pk])
+    later = timezone.localtime() + dt.timedelta(days=30)
+
+    response = admin_client.post(
+        url,
+        {
+            "name": "revived",
+            "expires_at_0": later.strftime("%Y-%m-%d"),
+            "expires_at_1": later.strftime("%H:%M:%S"),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "expires_at" in response.context["adminform"].form.errors
+    assert ApiToken.objects.get().expires_at <= timezone.now()
+    assert ApiClient(token).get("/me").status_code == 401
+
+
+def test_a_tokens_expiry_can_be_brought_forward(giulia):
+    issued = api_token_create(owner=giulia, expires_at=timezone.now() + dt.timedelta(days=9))
+    sooner = timezone.now() + dt.timedelta(days=1)
+
+    updated = api_token_update(token=issued.record, name="till 2", expires_at=sooner)
+
+    assert (updated.name, updated.expires_at) == ("till 2", sooner)

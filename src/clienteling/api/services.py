@@ -66,6 +66,28 @@ def api_token_expire(*, token: ApiToken) -> None:
         ApiToken.objects.filter(pk=token.pk).update(expires_at=now)
 
 
+def api_token_expiry_validate(*, token: ApiToken, expires_at: dt.datetime | None) -> None:
+    """An expiry is never moved later nor removed once set."""
+    current = ApiToken.objects.filter(pk=token.pk).values_list("expires_at", flat=True).first()
+    if current is not None and (expires_at is None or expires_at > current):
+        raise Invalid(
+            _("A token's expiry can only be brought forward; make a new token instead."),
+            field="expires_at",
+            rule="one_way",
+        )
+
+
+@transaction.atomic
+def api_token_update(*, token: ApiToken, name: str, expires_at: dt.datetime | None) -> ApiToken:
+    """Rename a token or bring its expiry forward. Expiry is one way, like revocation: an
+    expiry is never moved later nor removed, so an expired token never works again."""
+    stored = ApiToken.objects.select_for_update().get(pk=token.pk)
+    api_token_expiry_validate(token=stored, expires_at=expires_at)
+    stored.name, stored.expires_at = name[:100], expires_at
+    stored.save(update_fields=["name", "expires_at"])
+    return stored
+
+
 def api_token_authenticate(*, token: str) -> Worker | None:
     """The worker a valid token belongs to; None for an unknown, expired or revoked token, or
     an inactive login. Records when the token was last used."""

@@ -4,21 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from clienteling.api.models import ApiToken
-from clienteling.api.services import api_token_create, api_token_expire, api_token_revoke
+from clienteling.api.services import (
+    api_token_create,
+    api_token_expire,
+    api_token_expiry_validate,
+    api_token_revoke,
+    api_token_update,
+)
+from clienteling.backoffice.forms import ServiceCheckedForm
 from clienteling.backoffice.scoping import ScopedAdmin
+
+
+class ApiTokenForm(ServiceCheckedForm):
+    class Meta:
+        model = ApiToken
+        fields = ("owner", "name", "expires_at")
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        if self.instance.pk is not None:
+            api_token_expiry_validate(token=self.instance, expires_at=data.get("expires_at"))
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ScopedAdmin):
     legal_entity_path = "owner__legal_entities"
+    form = ApiTokenForm
     list_display = (
         "prefix",
         "name",
@@ -53,16 +72,30 @@ class ApiTokenAdmin(ScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            api_token_update(token=obj, name=obj.name, expires_at=obj.expires_at)
             return
         issued = api_token_create(owner=obj.owner, name=obj.name, expires_at=obj.expires_at)
         obj.pk = issued.record.pk
         obj.refresh_from_db()
-        messages.warning(
-            request,
-            _("Copy the new token now; it is not stored and cannot be shown again: %(token)s")
-            % {"token": issued.token},
-        )
+        # Shown once, in this response: never in a cookie or the session (a message would be).
+        request.issued_token = issued.token  # type: ignore[attr-defined]
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        token = getattr(request, "issued_token", None)
+        if token is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("New API token"),
+            "record": obj,
+            "token": token,
+        }
+        response = TemplateResponse(request, "admin/api/apitoken/issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description=gettext_lazy("Expire the selected tokens now"))
     def expire_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
