@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -43,11 +45,25 @@ def scoped_choices(db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) 
         kwargs["queryset"] = restrict_to_back_office(queryset, path, request.user)
 
 
+class BoundedChangeList(ChangeList):
+    """A list whose date filter is out of any calendar (year 99999999999) is a bad filter,
+    answered as Django answers one, not a server error."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
+
 class ScopedAdminMixin:
     """What every admin of the product shares; see the module's docstring."""
 
     legal_entity_path: ClassVar[str | None] = None
     shared: ClassVar[bool] = False
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return BoundedChangeList
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
