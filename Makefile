@@ -14,7 +14,7 @@ help:
 	@echo "make run            serve the demo on http://127.0.0.1:$(PORT) (SQLite)"
 	@echo "make test           the whole test suite on SQLite"
 	@echo "make test-postgres  the same suite on PostgreSQL (DATABASE_URL, default $(POSTGRES_URL))"
-	@echo "make lint           ruff, format check, mypy, Django checks, migrations check"
+	@echo "make lint           ruff, format check, mypy (src and tests), import contracts, Django checks, migrations"
 	@echo "make bench          the scale benchmark (docs/performance.md)"
 
 # The virtual environment, from the pinned lock files; re-made when they change.
@@ -61,7 +61,8 @@ test-postgres: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 

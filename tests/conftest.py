@@ -16,29 +16,29 @@ from tests.factories import (
 
 @pytest.fixture
 def legal_entity(db):
-    le = LegalEntityFactory(code="ITJW", name="Jewellery Italy")
+    le = LegalEntityFactory.create(code="ITJW", name="Jewellery Italy")
     clienteling_setup(le)
     return le
 
 
 @pytest.fixture
 def store(legal_entity):
-    return StoreFactory(legal_entity=legal_entity, code="MI01", name="Milano")
+    return StoreFactory.create(legal_entity=legal_entity, code="MI01", name="Milano")
 
 
 @pytest.fixture
 def giulia(store):
-    return WorkerFactory(user__username="giulia", stores=[store])
+    return WorkerFactory.create(user__username="giulia", stores=[store])
 
 
 @pytest.fixture
 def marco(store):
-    return WorkerFactory(user__username="marco", stores=[store])
+    return WorkerFactory.create(user__username="marco", stores=[store])
 
 
 @pytest.fixture
 def manager(store):
-    return WorkerFactory(user__username="sara", stores=[store], operations=ALL_OPERATIONS)
+    return WorkerFactory.create(user__username="sara", stores=[store], operations=ALL_OPERATIONS)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def carla(store):
     """Customer service: reads customer details, no client book operations."""
     from clienteling.organization.access import Operation
 
-    return WorkerFactory(
+    return WorkerFactory.create(
         user__username="carla", stores=[], legal_entity=store.legal_entity,
         operations=[Operation.READ_CUSTOMER_DETAILS],
     )  # fmt: skip
@@ -81,20 +81,22 @@ def carla(store):
 @pytest.fixture
 def other_legal_entity(db):
     """A second legal entity with clienteling on: its data must stay invisible to ITJW's workers."""
-    le = LegalEntityFactory(code="LTFA", name="Fashion Lithuania")
+    le = LegalEntityFactory.create(code="LTFA", name="Fashion Lithuania")
     clienteling_setup(le)
     return le
 
 
 @pytest.fixture
 def other_store(other_legal_entity):
-    return StoreFactory(legal_entity=other_legal_entity, code="VL01", name="Vilnius")
+    return StoreFactory.create(legal_entity=other_legal_entity, code="VL01", name="Vilnius")
 
 
 @pytest.fixture
 def rasa(other_store):
     """An associate of the other legal entity, with every operation."""
-    return WorkerFactory(user__username="rasa", stores=[other_store], operations=ALL_OPERATIONS)
+    return WorkerFactory.create(
+        user__username="rasa", stores=[other_store], operations=ALL_OPERATIONS
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -155,18 +157,18 @@ def fakes(azure_fakes, settings, monkeypatch):
 
 @pytest.fixture
 def rome(legal_entity):
-    return StoreFactory(legal_entity=legal_entity, code="RM01", name="Roma")
+    return StoreFactory.create(legal_entity=legal_entity, code="RM01", name="Roma")
 
 
 @pytest.fixture
 def paolo(rome):
     """An associate of RM01 only: MI01's view does not show his book."""
-    return WorkerFactory(user__username="paolo", stores=[rome])
+    return WorkerFactory.create(user__username="paolo", stores=[rome])
 
 
 @pytest.fixture
 def clerk(store):
     """Customer service in MI01's address books, with no client book grant."""
-    return WorkerFactory(
+    return WorkerFactory.create(
         user__username="clerk", stores=[store], operations=[Operation.READ_CUSTOMER_DETAILS]
     )

@@ -1,8 +1,13 @@
-"""Factories for test data: real rows in the real database."""
+"""Factories for test data: real rows in the real database.
+
+Call ``XFactory.create(...)``: it is typed as returning the model, while calling the class
+(``XFactory(...)``, the same thing at run time) is typed as returning the factory.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import factory
 from django.contrib.auth.models import Group, Permission, User
@@ -30,7 +35,7 @@ ASSOCIATE_OPERATIONS = [
 ALL_OPERATIONS = list(Operation)
 
 
-class LegalEntityFactory(factory.django.DjangoModelFactory):
+class LegalEntityFactory(factory.django.DjangoModelFactory[LegalEntity]):
     class Meta:
         model = LegalEntity
         django_get_or_create = ("code",)
@@ -39,7 +44,7 @@ class LegalEntityFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"Legal entity {o.code}")
 
 
-class AddressBookFactory(factory.django.DjangoModelFactory):
+class AddressBookFactory(factory.django.DjangoModelFactory[AddressBook]):
     class Meta:
         model = AddressBook
 
@@ -48,7 +53,7 @@ class AddressBookFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"Address book {o.code}")
 
 
-class StoreFactory(factory.django.DjangoModelFactory):
+class StoreFactory(factory.django.DjangoModelFactory[Store]):
     class Meta:
         model = Store
         skip_postgeneration_save = True
@@ -64,11 +69,13 @@ class StoreFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         if extracted is None:
-            extracted = [AddressBookFactory(legal_entity=self.legal_entity, code=f"AB-{self.code}")]
+            extracted = [
+                AddressBookFactory.create(legal_entity=self.legal_entity, code=f"AB-{self.code}")
+            ]
         self.address_books.set(extracted)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -91,7 +98,7 @@ def role(name: str, operations: list[Operation]) -> Group:
     return group
 
 
-class WorkerFactory(factory.django.DjangoModelFactory):
+class WorkerFactory(factory.django.DjangoModelFactory[Worker]):
     """A worker employed by ``legal_entity`` (default: the first store's), in ``stores`` and
     their address books, granted ``operations`` (an associate's by default)."""
 
@@ -101,7 +108,7 @@ class WorkerFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _create(cls, model_class: type[Worker], *args: Any, **kwargs: Any) -> Worker:
         stores = list(kwargs.pop("stores", []) or [])
         legal_entity = kwargs.pop("legal_entity", None) or (
             stores[0].legal_entity if stores else None
@@ -118,7 +125,7 @@ class WorkerFactory(factory.django.DjangoModelFactory):
         return worker
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -132,7 +139,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone_digits = factory.LazyAttribute(lambda o: "".join(ch for ch in o.phone if ch.isdigit()))
 
 
-class NumberSequenceFactory(factory.django.DjangoModelFactory):
+class NumberSequenceFactory(factory.django.DjangoModelFactory[NumberSequence]):
     class Meta:
         model = NumberSequence
 
@@ -178,7 +185,7 @@ def clienteling_setup(
             group=group, attribute=attribute, defaults={"display_order": order}
         )
     attribute_slots_sync()
-    sequence = NumberSequenceFactory(legal_entity=legal_entity) if with_sequence else None
+    sequence = NumberSequenceFactory.create(legal_entity=legal_entity) if with_sequence else None
     parameters, _ = ClientelingParameters.objects.update_or_create(
         legal_entity=legal_entity,
         defaults={

@@ -71,7 +71,7 @@ def submit(client: Any, url: str, changes: dict[str, Any], follow: bool = True) 
 
 
 @pytest.fixture
-def hq(client, django_user_model):  # type: ignore[no-untyped-def]
+def hq(client, django_user_model):
     """An HQ administrator logged in to the back office."""
     admin = django_user_model.objects.create_superuser("hq", "hq@example.com", "secret")
     client.force_login(admin)

@@ -201,7 +201,7 @@ def test_a_worker_cannot_be_put_in_a_store_of_a_legal_entity_not_employing_them(
     """R-ORG-3: stores and address books belong to the worker's employers."""
     from tests.factories import LegalEntityFactory, StoreFactory
 
-    other = StoreFactory(legal_entity=LegalEntityFactory(code="LTFA"), code="VL01")
+    other = StoreFactory.create(legal_entity=LegalEntityFactory.create(code="LTFA"), code="VL01")
     response = submit(hq, admin_url(Worker, "change", giulia.pk), {"stores": [store.pk, other.pk]})
     assert "not employed by" in response.content.decode()
     assert list(giulia.stores.all()) == [store]

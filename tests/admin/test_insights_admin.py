@@ -52,7 +52,7 @@ def form(legal_entity, fakes, **changes):
 
 
 def test_hq_turns_analytics_on_from_the_form(hq, legal_entity, vault, fakes):
-    CustomerFactory(legal_entity=legal_entity)
+    CustomerFactory.create(legal_entity=legal_entity)
 
     response = submit(hq, ADD, form(legal_entity, fakes))
 
@@ -68,7 +68,7 @@ def test_hq_turns_analytics_on_from_the_form(hq, legal_entity, vault, fakes):
 def test_a_failed_check_is_shown_beside_the_field_and_nothing_is_saved(
     hq, legal_entity, vault, fakes
 ):
-    CustomerFactory(legal_entity=legal_entity)
+    CustomerFactory.create(legal_entity=legal_entity)
 
     response = submit(hq, ADD, form(legal_entity, fakes, measure_2="Mood"))
 
@@ -130,7 +130,7 @@ def test_the_customer_page_shows_the_card_with_measures_first(hq, legal_entity, 
     """R-CI-3: the back office shows the card as associates see it."""
     from tests.insights.helpers import insights_enable
 
-    customer = CustomerFactory(legal_entity=legal_entity)
+    customer = CustomerFactory.create(legal_entity=legal_entity)
     insights_enable(legal_entity, fakes)
 
     page = hq.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
@@ -149,7 +149,7 @@ def test_deleting_the_settings_takes_the_measures_off_the_cards_at_once(
     from tests.factories import book_add
     from tests.insights.helpers import insights_enable
 
-    customer = CustomerFactory(legal_entity=legal_entity)
+    customer = CustomerFactory.create(legal_entity=legal_entity)
     book_add(giulia, customer)
     insights_enable(legal_entity, fakes)
     assert (

@@ -60,13 +60,13 @@ def token_for(worker: Worker, **kwargs: Any) -> str:
 
 
 @pytest.fixture
-def as_worker(db):  # type: ignore[no-untyped-def]
+def as_worker(db):
     """``as_worker(worker)`` → an ApiClient with a fresh token of that worker."""
     return lambda worker: ApiClient(token_for(worker))
 
 
 @pytest.fixture
-def anonymous(db) -> ApiClient:  # type: ignore[no-untyped-def]
+def anonymous(db) -> ApiClient:
     return ApiClient(None)
 
 

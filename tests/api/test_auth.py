@@ -206,7 +206,9 @@ def test_an_expired_token_cannot_be_revived_in_the_back_office(admin_client, giu
 
     assert response.status_code == 200
     assert "expires_at" in response.context["adminform"].form.errors
-    assert ApiToken.objects.get().expires_at <= timezone.now()
+    expires_at = ApiToken.objects.get().expires_at
+    assert expires_at is not None
+    assert expires_at <= timezone.now()
     assert ApiClient(token).get("/me").status_code == 401
 
 

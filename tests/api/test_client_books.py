@@ -134,7 +134,7 @@ def test_bad_filters_are_422_naming_the_parameter(as_worker, giulia, book, param
 
 
 def test_viewing_the_book_without_the_grant_is_403_naming_the_operation(as_worker, store):
-    clerk = WorkerFactory(stores=[store], operations=[Operation.READ_CUSTOMER_DETAILS])
+    clerk = WorkerFactory.create(stores=[store], operations=[Operation.READ_CUSTOMER_DETAILS])
     error = assert_error(as_worker(clerk).get(BOOK), 403, "forbidden")
     assert error["details"]["operation"] == "view_own_client_book"
 
@@ -189,7 +189,7 @@ def test_adding_an_unknown_customer_is_404(as_worker, giulia, customers):
 
 
 def test_adding_without_the_grant_is_403(as_worker, store, customers):
-    viewer = WorkerFactory(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
+    viewer = WorkerFactory.create(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
     error = assert_error(
         as_worker(viewer).post(BOOK + "/customers", {"customers": [customers[0].account]}),
         403,
@@ -249,7 +249,7 @@ def test_removing_a_customer_not_in_my_book_is_422_and_removes_nothing(
 
 
 def test_removing_without_the_grant_is_403(as_worker, store, book):
-    viewer = WorkerFactory(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
+    viewer = WorkerFactory.create(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
     error = assert_error(
         as_worker(viewer).post(BOOK + "/remove", {"customers": [book[0].account]}),
         403,
@@ -328,7 +328,7 @@ def test_the_store_view_shows_whose_book_each_customer_is_in(
 
 
 def test_the_store_view_without_the_grant_is_403(as_worker, store, book):
-    own_only = WorkerFactory(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
+    own_only = WorkerFactory.create(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
     error = assert_error(as_worker(own_only).get(STORE_BOOKS), 403, "forbidden")
     assert error["details"]["operation"] == "view_store_client_books"
 
@@ -336,7 +336,7 @@ def test_the_store_view_without_the_grant_is_403(as_worker, store, book):
 def test_a_store_the_worker_is_not_assigned_to_is_404(as_worker, giulia, legal_entity):
     from tests.factories import StoreFactory
 
-    StoreFactory(legal_entity=legal_entity, code="RM01")
+    StoreFactory.create(legal_entity=legal_entity, code="RM01")
     assert_error(
         as_worker(giulia).get("/legal-entities/ITJW/stores/RM01/client-books"),
         404,

@@ -67,3 +67,28 @@ def test_a_malformed_key_is_422(as_worker, giulia, customers):
         ADD, {"customers": [customers[0].account]}, **{"Idempotency-Key": "x" * 201}
     )
     assert_error(response, 422, "invalid", field="Idempotency-Key")
+
+
+def test_a_legal_entity_the_caller_does_not_work_for_is_404_and_nothing_is_kept(
+    as_worker, giulia, rasa, customers
+):
+    """The caller is checked before any answer is replayed or kept: a worker who does not
+    work for the legal entity gets 404, every time, and no record is written."""
+    api = as_worker(rasa)
+    for _ in range(2):
+        response = api.post(ADD, {"customers": [customers[0].account]}, **{"Idempotency-Key": "x"})
+        assert_error(response, 404, "not_found")
+    assert not IdempotencyRecord.objects.filter(owner=rasa).exists()
+
+
+def test_a_created_answer_is_kept_with_its_status(as_worker, giulia, customers):
+    api = as_worker(giulia)
+    notes = f"/legal-entities/ITJW/customers/{customers[0].account}/notes"
+    first = api.post(notes, {"text": "Once"}, **{"Idempotency-Key": "n-1"})
+    assert first.status_code == 201
+    record = IdempotencyRecord.objects.get(owner=giulia, key="n-1")
+    assert (record.status, record.response_body["text"]) == (201, "Once")
+    # An answer kept before it recorded 201 (it said 200 for every success) replays as 201.
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status=200)
+    retry = api.post(notes, {"text": "Once"}, **{"Idempotency-Key": "n-1"})
+    assert (retry.status_code, retry.json()) == (201, first.json())

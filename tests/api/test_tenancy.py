@@ -17,15 +17,15 @@ from tests.factories import (
 
 @pytest.fixture
 def rasa(db):
-    lithuania = LegalEntityFactory(code="LTFA")
+    lithuania = LegalEntityFactory.create(code="LTFA")
     clienteling_setup(lithuania)
-    vilnius = StoreFactory(legal_entity=lithuania, code="VL01")
-    return WorkerFactory(user__username="rasa", stores=[vilnius])
+    vilnius = StoreFactory.create(legal_entity=lithuania, code="VL01")
+    return WorkerFactory.create(user__username="rasa", stores=[vilnius])
 
 
 @pytest.fixture
 def italian_customer(giulia, legal_entity):
-    customer = CustomerFactory(legal_entity=legal_entity)
+    customer = CustomerFactory.create(legal_entity=legal_entity)
     client_book_add_customers(actor=giulia, legal_entity=legal_entity, customers=[customer])
     return customer
 

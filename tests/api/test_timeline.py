@@ -179,9 +179,11 @@ def test_a_worker_of_another_legal_entity_gets_404(as_worker, customers, activit
     """Tenancy: another legal entity's customer does not exist for the caller."""
     from tests.factories import LegalEntityFactory, StoreFactory, clienteling_setup
 
-    other = LegalEntityFactory(code="LTFA")
+    other = LegalEntityFactory.create(code="LTFA")
     clienteling_setup(other)
-    rasa = WorkerFactory(user__username="rasa", stores=[StoreFactory(legal_entity=other)])
+    rasa = WorkerFactory.create(
+        user__username="rasa", stores=[StoreFactory.create(legal_entity=other)]
+    )
     assert_error(as_worker(rasa).get(path(customers[0])), 404, "not_found")
     assert_error(
         as_worker(rasa).post(path(customers[0], "notes"), {"text": "hello"}), 404, "not_found"
@@ -190,7 +192,7 @@ def test_a_worker_of_another_legal_entity_gets_404(as_worker, customers, activit
 
 def test_without_the_details_grant_the_timeline_is_403(as_worker, store, customers):
     """R-PERM-3: the customer-details grant."""
-    clerk = WorkerFactory(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
+    clerk = WorkerFactory.create(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
     assert_error(as_worker(clerk).get(path(customers[0])), 403, "forbidden")
 
 

@@ -87,9 +87,9 @@ def test_client_book_group_is_per_legal_entity(legal_entity, other_legal_entity)
 
     services.clienteling_parameters_update(legal_entity=other_legal_entity, attribute_group=other)
 
-    assert ClientelingParameters.objects.get(legal_entity=legal_entity).attribute_group.code == (
-        "CLIENTBOOK"
-    )
+    group = ClientelingParameters.objects.get(legal_entity=legal_entity).attribute_group
+    assert group is not None
+    assert group.code == "CLIENTBOOK"
 
 
 def test_without_a_client_book_group_nothing_filters(legal_entity):

@@ -54,11 +54,11 @@ def _postgres_admin(url: str, sql: str) -> None:
 
     parsed = urlparse(url)
     with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory, azure_fakes) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def demo_server(tmp_path_factory: pytest.TempPathFactory, azure_fakes) -> Iterator[str]:
     """A server process on loopback with freshly migrated and seeded demo data, trusting
     the fake Microsoft services (customer analytics is off until a test turns it on)."""
     from tests.conftest import VAULT_READER_SECRET
@@ -127,14 +127,14 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, demo_server):  # type: ignore[no-untyped-def]
+def page(browser, demo_server):
     """A fresh browser context (no cookies) whose console errors fail the test."""
     context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     errors: list[str] = []
     documents: set[str] = set()
 
-    def console(msg) -> None:  # type: ignore[no-untyped-def]
+    def console(msg) -> None:
         # A refused page (403 and its message) is a document the test asked for, not an error
         # of the page; a failed script, style or htmx request still is.
         refused_document = (
@@ -154,7 +154,7 @@ def page(browser, demo_server):  # type: ignore[no-untyped-def]
     assert errors == [], f"console errors: {errors}"
 
 
-def log_in(page, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
+def log_in(page, username: str, password: str = "demo") -> None:
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)

@@ -166,14 +166,14 @@ def test_notes_and_activities_are_seen_by_every_reader_of_the_legal_entity(brows
     in marco's book; marco sees both on the timeline; carla sees them in customer service."""
     contexts = []
 
-    def as_user(username: str):  # type: ignore[no-untyped-def]
+    def as_user(username: str):
         context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
         contexts.append(context)
         tab = context.new_page()
         log_in(tab, username)
         return tab
 
-    def as_admin():  # type: ignore[no-untyped-def]
+    def as_admin():
         context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
         contexts.append(context)
         tab = context.new_page()
@@ -228,7 +228,7 @@ def test_notes_and_activities_are_seen_by_every_reader_of_the_legal_entity(brows
             context.close()
 
 
-def admin_log_in(tab) -> None:  # type: ignore[no-untyped-def]
+def admin_log_in(tab) -> None:
     tab.goto("/admin/login/")
     tab.get_by_label("Username").fill("admin")
     tab.get_by_label("Password").fill("demo")

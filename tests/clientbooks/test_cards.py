@@ -54,7 +54,7 @@ def test_worker_without_a_book_sees_an_empty_page(legal_entity, giulia):
 
 def test_card_shows_name_contact_and_book(legal_entity, giulia):
     """R-BOOK-6: name and contact details, and whose book it is."""
-    customer = CustomerFactory(
+    customer = CustomerFactory.create(
         legal_entity=legal_entity,
         first_name="Anna",
         last_name="Rossi",
@@ -66,6 +66,7 @@ def test_card_shows_name_contact_and_book(legal_entity, giulia):
     (card,) = selectors.client_book_cards(actor=giulia, legal_entity=legal_entity).items
 
     assert (card.name, card.email, card.phone) == ("Anna Rossi", "anna@example.com", "+39 02 1234")
+    assert card.book is not None
     assert (card.book.identifier, card.book.owner) == ("CB-000001", "giulia")
 
 

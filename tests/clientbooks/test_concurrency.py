@@ -52,11 +52,11 @@ def run_together(*calls: Callable[[], Any]) -> list[Any]:
 
 
 def setup_entity(mode: str = MembershipMode.EXCLUSIVE) -> tuple[LegalEntity, Worker, Worker]:
-    le = LegalEntityFactory(code="ITJW")
+    le = LegalEntityFactory.create(code="ITJW")
     clienteling_setup(le, mode=mode)
-    store = StoreFactory(legal_entity=le)
-    giulia = WorkerFactory(user__username="giulia", stores=[store])
-    marco = WorkerFactory(user__username="marco", stores=[store])
+    store = StoreFactory.create(legal_entity=le)
+    giulia = WorkerFactory.create(user__username="giulia", stores=[store])
+    marco = WorkerFactory.create(user__username="marco", stores=[store])
     return le, giulia, marco
 
 
@@ -80,12 +80,12 @@ def test_two_associates_adding_the_same_customer_at_once_leave_one_membership():
     le, giulia, marco = setup_entity()
     # Both books exist already, so the race is on the customer, not on book creation.
     services.client_book_add_customers(
-        actor=giulia, legal_entity=le, customers=[CustomerFactory(legal_entity=le)]
+        actor=giulia, legal_entity=le, customers=[CustomerFactory.create(legal_entity=le)]
     )
     services.client_book_add_customers(
-        actor=marco, legal_entity=le, customers=[CustomerFactory(legal_entity=le)]
+        actor=marco, legal_entity=le, customers=[CustomerFactory.create(legal_entity=le)]
     )
-    contested = CustomerFactory(legal_entity=le)
+    contested = CustomerFactory.create(legal_entity=le)
 
     results = run_together(
         add_call(giulia.id, le.id, contested.id), add_call(marco.id, le.id, contested.id)
@@ -101,7 +101,7 @@ def test_two_associates_adding_the_same_customer_at_once_leave_one_membership():
 def test_two_adds_racing_to_create_their_books_leave_one_membership():
     """R-BOOK-2 / R-SEQ-1: the race also holds while both associates' books are being created."""
     le, giulia, marco = setup_entity()
-    contested = CustomerFactory(legal_entity=le)
+    contested = CustomerFactory.create(legal_entity=le)
 
     results = run_together(
         add_call(giulia.id, le.id, contested.id), add_call(marco.id, le.id, contested.id)
@@ -114,7 +114,7 @@ def test_two_adds_racing_to_create_their_books_leave_one_membership():
 def test_two_adds_in_shared_mode_leave_exactly_one_primary():
     """R-BOOK-2: in shared mode both adds win, and exactly one of the two books is primary."""
     le, giulia, marco = setup_entity(MembershipMode.SHARED)
-    contested = CustomerFactory(legal_entity=le)
+    contested = CustomerFactory.create(legal_entity=le)
 
     results = run_together(
         add_call(giulia.id, le.id, contested.id), add_call(marco.id, le.id, contested.id)
@@ -158,8 +158,8 @@ def sequence_calls(sequence_id: int, times: int, *, in_transaction: bool) -> Cal
 @pytest.mark.parametrize("in_transaction", [False, True], ids=["autocommit", "in_transaction"])
 def test_concurrent_sequence_numbers_are_never_duplicated_or_skipped(in_transaction):
     """R-SEQ-1: callers racing on one sequence get distinct, consecutive identifiers."""
-    le = LegalEntityFactory(code="ITJW")
-    sequence = NumberSequenceFactory(legal_entity=le, format="CB-######")
+    le = LegalEntityFactory.create(code="ITJW")
+    sequence = NumberSequenceFactory.create(legal_entity=le, format="CB-######")
     threads, times = 4, 10
 
     results = run_together(

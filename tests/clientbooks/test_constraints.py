@@ -64,17 +64,17 @@ def test_same_customer_twice_in_one_book_is_refused(legal_entity, giulia, custom
 
 def test_duplicate_account_in_a_legal_entity_is_refused(legal_entity):
     """R-ORG-4: the account number is unique within its legal entity."""
-    CustomerFactory(legal_entity=legal_entity, account="ACC1")
+    CustomerFactory.create(legal_entity=legal_entity, account="ACC1")
 
     with pytest.raises(IntegrityError):
-        CustomerFactory(legal_entity=legal_entity, account="ACC1")
+        CustomerFactory.create(legal_entity=legal_entity, account="ACC1")
 
 
 def test_same_account_in_another_legal_entity_is_allowed(legal_entity, other_legal_entity):
     """R-ORG-4: uniqueness is per legal entity."""
-    CustomerFactory(legal_entity=legal_entity, account="ACC1")
+    CustomerFactory.create(legal_entity=legal_entity, account="ACC1")
 
-    other = CustomerFactory(legal_entity=other_legal_entity, account="ACC1")
+    other = CustomerFactory.create(legal_entity=other_legal_entity, account="ACC1")
 
     assert other.pk is not None
 

@@ -27,7 +27,9 @@ def book(legal_entity, giulia):
     ]
     customers = {}
     for first, last, category, brand in specs:
-        customer = CustomerFactory(legal_entity=legal_entity, first_name=first, last_name=last)
+        customer = CustomerFactory.create(
+            legal_entity=legal_entity, first_name=first, last_name=last
+        )
         book_add(giulia, customer)
         values = {"PREF_CATEGORY": category, "FAV_BRAND": brand}
         services.customer_attributes_set(actor=giulia, customer=customer, values=values)
@@ -178,7 +180,7 @@ def test_range_on_a_text_attribute_is_refused(legal_entity):
 
 def test_book_is_not_limited_to_the_store_address_books(legal_entity, store, giulia):
     """R-BOOK-8: a customer in no address book of the store is still in the book."""
-    stranger = CustomerFactory(legal_entity=legal_entity, first_name="Zoe", last_name="Far")
+    stranger = CustomerFactory.create(legal_entity=legal_entity, first_name="Zoe", last_name="Far")
     assert not stranger.address_books.exists()
     book_add(giulia, stranger)
 
@@ -201,7 +203,7 @@ def test_default_sort_is_by_family_name(legal_entity, giulia, book):
 
 def test_sort_by_date_added_is_newest_first(legal_entity, giulia, book):
     """R-BOOK-7: sorted by date added, newest first."""
-    late = CustomerFactory(legal_entity=legal_entity, first_name="Zeno", last_name="Aaa")
+    late = CustomerFactory.create(legal_entity=legal_entity, first_name="Zeno", last_name="Aaa")
     book_add(giulia, late)
 
     assert names(legal_entity, giulia, {"sort": "added"}) == [

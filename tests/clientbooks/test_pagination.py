@@ -58,7 +58,7 @@ def full(legal_entity, actor, params) -> list[str]:
 def many(legal_entity, giulia):
     """Twelve customers with repeated names and birthdays, so sort keys tie."""
     customers = [
-        CustomerFactory(
+        CustomerFactory.create(
             legal_entity=legal_entity, first_name=f"N{i % 3}", last_name=["Rossi", "Bianchi"][i % 2]
         )
         for i in range(12)
@@ -125,6 +125,7 @@ def test_a_cursor_time_is_read_in_utc_whatever_its_offset(legal_entity, giulia, 
     first = selectors.client_book_cards(
         actor=giulia, legal_entity=legal_entity, card_filter=params, limit=5
     )
+    assert first.next_cursor is not None
     added_at, row_id = json.loads(base64.urlsafe_b64decode(first.next_cursor + "=="))
     shifted = dt.datetime.fromisoformat(added_at).astimezone(
         dt.timezone(-dt.timedelta(hours=20, minutes=9))
@@ -194,7 +195,7 @@ def test_keyset_pages_equal_the_whole_list_for_any_data(legal_entity, giulia, ro
     with transaction.atomic():
         customers = []
         for i, (last_name, birthday) in enumerate(rows):
-            customer = CustomerFactory(
+            customer = CustomerFactory.create(
                 legal_entity=legal_entity, first_name="Same", last_name=last_name
             )
             customers.append(customer)

@@ -50,7 +50,7 @@ def test_worker_without_any_grant_is_refused_each_operation(
 ):
     """R-PERM-2: without the grant the operation is Forbidden, naming the operation."""
     book_add(giulia, customers[0])
-    nobody = WorkerFactory(user__username="nobody", stores=[store], operations=[])
+    nobody = WorkerFactory.create(user__username="nobody", stores=[store], operations=[])
 
     with pytest.raises(Forbidden) as error:
         perform(
@@ -70,7 +70,7 @@ def test_worker_without_any_grant_is_refused_each_operation(
 def test_each_operation_needs_its_own_grant(operation, legal_entity, store, marco, customers):
     """R-PERM-1: granting the four other operations does not grant this one."""
     others = [op for op in ALL_OPERATIONS if op is not operation]
-    actor = WorkerFactory(user__username="almost", stores=[store], operations=others)
+    actor = WorkerFactory.create(user__username="almost", stores=[store], operations=others)
 
     with pytest.raises(Forbidden) as error:
         perform(
@@ -88,9 +88,11 @@ def test_each_operation_needs_its_own_grant(operation, legal_entity, store, marc
 @pytest.mark.parametrize("operation", FIVE, ids=lambda op: op.api_name)
 def test_granted_operation_succeeds(operation, legal_entity, store, marco, customers):
     """R-PERM-1: the single grant is enough for its operation."""
-    actor = WorkerFactory(user__username="single", stores=[store], operations=[operation])
+    actor = WorkerFactory.create(user__username="single", stores=[store], operations=[operation])
     if operation is Operation.REASSIGN_CUSTOMERS:
-        adder = WorkerFactory(user__username="adder", stores=[store], operations=ALL_OPERATIONS)
+        adder = WorkerFactory.create(
+            user__username="adder", stores=[store], operations=ALL_OPERATIONS
+        )
         book_add(adder, customers[0])
     if operation is Operation.REMOVE_CUSTOMERS:
         # Put in the actor's own book while they may add, then leave them the one grant.
@@ -115,7 +117,7 @@ def test_granted_operation_succeeds(operation, legal_entity, store, marco, custo
 
 def test_granted_operations_lists_exactly_the_grants(legal_entity, store):
     """R-PERM-1: the worker's operations are what HQ granted, each separately."""
-    actor = WorkerFactory(
+    actor = WorkerFactory.create(
         stores=[store], operations=[Operation.VIEW_OWN_BOOK, Operation.REASSIGN_CUSTOMERS]
     )
 
@@ -124,7 +126,7 @@ def test_granted_operations_lists_exactly_the_grants(legal_entity, store):
 
 def test_inactive_login_is_granted_nothing(legal_entity, store):
     """R-PERM-1: a deactivated user keeps no operation."""
-    actor = WorkerFactory(stores=[store], operations=ALL_OPERATIONS)
+    actor = WorkerFactory.create(stores=[store], operations=ALL_OPERATIONS)
     actor.user.is_active = False
     actor.user.save()
 
@@ -133,7 +135,7 @@ def test_inactive_login_is_granted_nothing(legal_entity, store):
 
 def test_store_the_worker_is_not_assigned_to_is_not_found(legal_entity, giulia):
     """R-PERM-2: a store the caller may not see is not found, never shown."""
-    elsewhere = StoreFactory(legal_entity=legal_entity, code="RM01")
+    elsewhere = StoreFactory.create(legal_entity=legal_entity, code="RM01")
 
     with pytest.raises(NotFound):
         selectors.store_client_book_cards(actor=giulia, legal_entity=legal_entity, store=elsewhere)
@@ -166,7 +168,7 @@ def test_customer_service_has_no_client_book_operation(legal_entity, carla):
 
 def test_client_book_grants_do_not_include_reading_customer_details(legal_entity, store, customers):
     """R-PERM-3: all five operations without the details grant cannot read the timeline."""
-    actor = WorkerFactory(stores=[store], operations=FIVE)
+    actor = WorkerFactory.create(stores=[store], operations=FIVE)
 
     with pytest.raises(Forbidden) as error:
         timeline_selectors.timeline(actor=actor, customer=customers[0])

@@ -123,6 +123,7 @@ def test_attribute_no_longer_refinable_frees_its_slot_and_column(legal_entity, g
         actor=giulia, customer=customers[0], values={"FAV_BRAND": "Gucci"}
     )
     slot = Attribute.objects.get(code="FAV_BRAND").filter_slot
+    assert slot is not None
     brand = Attribute.objects.get(code="FAV_BRAND")
     brand.can_be_refined = False
 
@@ -160,7 +161,7 @@ def test_worker_joining_a_stores_address_book_shows_in_that_store(
     legal_entity, store, giulia, customers
 ):
     """R-BOOK-9: after store_visibility_sync the worker's book shows in the new store."""
-    rome = StoreFactory(legal_entity=legal_entity, code="RM01")
+    rome = StoreFactory.create(legal_entity=legal_entity, code="RM01")
     giulia.stores.add(rome)
     book_add(giulia, *customers[:2])
     assert store_accounts(legal_entity, giulia, rome, {}) == []

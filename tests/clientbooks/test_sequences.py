@@ -31,7 +31,7 @@ def test_each_new_book_takes_the_next_identifier(legal_entity, giulia, marco, cu
 
 def test_sequence_renders_prefix_counter_and_suffix(legal_entity):
     """R-SEQ-1: a format such as BK-####-IT pads the counter between prefix and suffix."""
-    sequence = NumberSequenceFactory(
+    sequence = NumberSequenceFactory.create(
         legal_entity=legal_entity, code="OTHER", format="BK-####-IT", next_value=42
     )
 
@@ -64,6 +64,7 @@ def test_sequence_set_back_by_hq_does_not_reuse_an_identifier(
     book_add(giulia, customers[0])
     parameters = ClientelingParameters.objects.get(legal_entity=legal_entity)
     sequence = parameters.client_book_sequence
+    assert sequence is not None
     sequence.next_value = 1
     sequence.save()
 
@@ -76,7 +77,7 @@ def test_sequence_set_back_by_hq_does_not_reuse_an_identifier(
 
 def test_exhausted_sequence_is_a_conflict_and_consumes_nothing(legal_entity):
     """R-SEQ-1: a format with no room left refuses, and the counter does not move."""
-    sequence = NumberSequenceFactory(
+    sequence = NumberSequenceFactory.create(
         legal_entity=legal_entity, code="TINY", format="T-#", next_value=10
     )
 
@@ -90,7 +91,7 @@ def test_exhausted_sequence_is_a_conflict_and_consumes_nothing(legal_entity):
 
 def test_sequence_with_invalid_format_is_refused(legal_entity):
     """R-SEQ-1: a format without a run of '#' cannot render identifiers."""
-    sequence = NumberSequenceFactory(legal_entity=legal_entity, code="BAD", format="CB-")
+    sequence = NumberSequenceFactory.create(legal_entity=legal_entity, code="BAD", format="CB-")
 
     with pytest.raises(Invalid) as error:
         services.number_sequence_next(sequence=sequence)
@@ -111,7 +112,7 @@ def test_creating_a_book_without_a_sequence_names_the_missing_setup(
 
     assert error.value.field == "client_book_sequence"
     assert error.value.rule == "sequence_required"
-    assert "number sequence" in error.value.message
+    assert "number sequence" in str(error.value.message)
 
 
 def test_creating_a_book_without_a_sequence_changes_nothing(legal_entity, giulia, customers):

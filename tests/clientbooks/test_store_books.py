@@ -17,12 +17,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def store_view(legal_entity, actor, store, params=None) -> list[tuple[str, str]]:
+def store_view(legal_entity, actor, store, params=None) -> list[tuple[str, str | None]]:
     card_filter = selectors.card_filter_parse(legal_entity=legal_entity, params=params or {})
     page = selectors.store_client_book_cards(
         actor=actor, legal_entity=legal_entity, store=store, card_filter=card_filter, limit=200
     )
-    return sorted((card.account, card.book.owner) for card in page.items)
+    return sorted((card.account, card.book.owner if card.book else None) for card in page.items)
 
 
 def test_store_view_is_the_union_of_its_associates_books(
@@ -40,18 +40,18 @@ def test_store_view_is_the_union_of_its_associates_books(
 
 def test_store_view_leaves_out_workers_of_other_address_books(legal_entity, store, giulia):
     """R-BOOK-9: a worker who shares no address book with the store is not shown."""
-    rome = StoreFactory(legal_entity=legal_entity, code="RM01")
-    roman = WorkerFactory(user__username="roman", stores=[rome])
-    book_add(roman, CustomerFactory(legal_entity=legal_entity))
+    rome = StoreFactory.create(legal_entity=legal_entity, code="RM01")
+    roman = WorkerFactory.create(user__username="roman", stores=[rome])
+    book_add(roman, CustomerFactory.create(legal_entity=legal_entity))
 
     assert store_view(legal_entity, giulia, store) == []
 
 
 def test_worker_of_two_stores_shows_in_both(legal_entity, store, customers):
     """R-BOOK-9: a worker in several stores has their customers shown in each."""
-    rome = StoreFactory(legal_entity=legal_entity, code="RM01")
-    both = WorkerFactory(user__username="both", stores=[store, rome])
-    viewer = WorkerFactory(user__username="viewer", stores=[store, rome])
+    rome = StoreFactory.create(legal_entity=legal_entity, code="RM01")
+    both = WorkerFactory.create(user__username="both", stores=[store, rome])
+    viewer = WorkerFactory.create(user__username="viewer", stores=[store, rome])
     book_add(both, customers[0])
 
     expected = [(customers[0].account, "both")]
@@ -62,9 +62,11 @@ def test_worker_of_two_stores_shows_in_both(legal_entity, store, customers):
 def test_store_with_several_address_books_shows_workers_of_any(legal_entity, customers):
     """R-BOOK-9 / R-ORG-2: a store linked to two address books shows workers of either."""
     north, south = AddressBookFactory.create_batch(2, legal_entity=legal_entity)
-    flagship = StoreFactory(legal_entity=legal_entity, code="FL01", address_books=[north, south])
-    viewer = WorkerFactory(user__username="viewer", stores=[flagship])
-    southerner = WorkerFactory(user__username="southerner")
+    flagship = StoreFactory.create(
+        legal_entity=legal_entity, code="FL01", address_books=[north, south]
+    )
+    viewer = WorkerFactory.create(user__username="viewer", stores=[flagship])
+    southerner = WorkerFactory.create(user__username="southerner")
     southerner.legal_entities.add(legal_entity)
     southerner.address_books.add(south)
     book_add(southerner, customers[0])
@@ -97,8 +99,8 @@ def test_store_view_supports_the_book_filters(legal_entity, store, giulia, marco
 
 def test_store_associates_lists_whose_books_the_store_shows(legal_entity, store, giulia, marco):
     """R-BOOK-9: the owner filter offers the store's associates."""
-    rome = StoreFactory(legal_entity=legal_entity, code="RM01")
-    WorkerFactory(user__username="roman", stores=[rome])
+    rome = StoreFactory.create(legal_entity=legal_entity, code="RM01")
+    WorkerFactory.create(user__username="roman", stores=[rome])
 
     usernames = {w.username for w in selectors.store_associates(store=store)}
 

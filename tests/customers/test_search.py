@@ -16,7 +16,7 @@ def in_store(legal_entity, store):
     """Customers of the store's address book."""
     books = list(store.address_books.all())
     people = {
-        "anna": CustomerFactory(
+        "anna": CustomerFactory.create(
             legal_entity=legal_entity,
             account="ACC100",
             first_name="Anna",
@@ -24,7 +24,7 @@ def in_store(legal_entity, store):
             email="anna.rossi@example.com",
             phone="+39 02 555 1234",
         ),
-        "mario": CustomerFactory(
+        "mario": CustomerFactory.create(
             legal_entity=legal_entity,
             account="ACC200",
             first_name="Mario",
@@ -32,7 +32,7 @@ def in_store(legal_entity, store):
             email="mario@example.com",
             phone="+39 06 777 0000",
         ),
-        "anna_b": CustomerFactory(
+        "anna_b": CustomerFactory.create(
             legal_entity=legal_entity,
             account="ACC300",
             first_name="Anna",
@@ -49,8 +49,8 @@ def in_store(legal_entity, store):
 @pytest.fixture
 def elsewhere(legal_entity):
     """A customer of another store's address book only."""
-    rome = StoreFactory(legal_entity=legal_entity, code="RM01")
-    customer = CustomerFactory(
+    rome = StoreFactory.create(legal_entity=legal_entity, code="RM01")
+    customer = CustomerFactory.create(
         legal_entity=legal_entity, account="ACC900", first_name="Anna", last_name="Romano"
     )
     customer.address_books.set(rome.address_books.all())
@@ -126,6 +126,6 @@ def test_search_never_returns_another_legal_entitys_customers(
     legal_entity, other_legal_entity, store, giulia, in_store
 ):
     """R-SRCH-1 / R-ORG-1: all stores means all stores of this legal entity."""
-    CustomerFactory(legal_entity=other_legal_entity, account="LT1", last_name="Rossi")
+    CustomerFactory.create(legal_entity=other_legal_entity, account="LT1", last_name="Rossi")
 
     assert "LT1" not in search(giulia, legal_entity, store, "rossi", all_stores=True)

@@ -27,7 +27,7 @@ def test_production_settings_do_not_install_the_demo_and_bench_apps():
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}},
         "DJANGO_ENV": "production",
-        "SECRET_KEY": "k" * 60,
+        "SECRET_KEY": "demo-refusal-k3Y9fQ2tR7wZ1xL5nB8vC0mD4hJ6gS2aE7uI9oP3yT1",
         "ALLOWED_HOSTS": "shop.example",
     }
     result = subprocess.run(

@@ -37,7 +37,7 @@ def seed(**options: object) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def demo(django_db_setup, django_db_blocker):
     """The full-size demo, seeded once for this module's read-only checks."""
     with django_db_blocker.unblock():
         output = seed()

@@ -672,7 +672,9 @@ def test_management_command_serves_until_terminated(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while not described.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert described.exists(), process.stderr.read() if process.poll() is not None else ""
+        assert described.exists(), (
+            process.stderr.read() if process.stderr and process.poll() is not None else ""
+        )
         about = json.loads(described.read_text())
         assert about["tenant_id"] == TENANT
         assert about["vault_client_id"] == "clienteling-vault-reader"

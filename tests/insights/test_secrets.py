@@ -36,6 +36,7 @@ def test_a_vault_reference_is_read_from_key_vault_with_its_expiry(fakes):
     secret = secret_resolve("vault://retail/pos-key")
 
     assert secret.value == "v4lue"
+    assert secret.expires_on is not None
     assert secret.expires_on == in_days(45) or abs(secret.expires_on - in_days(45)).seconds < 5
     assert "v4lue" not in repr(secret)
 

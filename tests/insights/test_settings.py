@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def customer(legal_entity):
-    return CustomerFactory(legal_entity=legal_entity, account="IT000001")
+    return CustomerFactory.create(legal_entity=legal_entity, account="IT000001")
 
 
 @pytest.mark.parametrize("service", [ServiceKind.DATAVERSE, ServiceKind.LEGACY])

@@ -93,7 +93,7 @@ def test_customer_accounts_are_looked_up_within_the_legal_entity(
     legal_entity, other_legal_entity, giulia
 ):
     """R-ORG-1 / R-ORG-4: an account of another legal entity is not found in this one."""
-    CustomerFactory(legal_entity=other_legal_entity, account="ONLYLT")
+    CustomerFactory.create(legal_entity=other_legal_entity, account="ONLYLT")
 
     with pytest.raises(NotFound) as error:
         book_selectors.customers_by_accounts(
@@ -107,7 +107,7 @@ def test_store_belongs_to_one_legal_entity_and_several_address_books(legal_entit
     """R-ORG-2: a store of one legal entity linked to one or more address books."""
     books = AddressBookFactory.create_batch(2, legal_entity=legal_entity)
 
-    store = StoreFactory(legal_entity=legal_entity, address_books=books)
+    store = StoreFactory.create(legal_entity=legal_entity, address_books=books)
 
     assert store.legal_entity == legal_entity
     assert set(store.address_books.all()) == set(books)
@@ -115,7 +115,7 @@ def test_store_belongs_to_one_legal_entity_and_several_address_books(legal_entit
 
 def test_store_is_found_only_where_the_worker_is_assigned(legal_entity, store, giulia):
     """R-ORG-2 / R-ORG-3: a scope finds the worker's own stores only."""
-    rome = StoreFactory(legal_entity=legal_entity, code="RM01")
+    rome = StoreFactory.create(legal_entity=legal_entity, code="RM01")
 
     assert access.scope_of(giulia, legal_entity).store("MI01") == store
     with pytest.raises(NotFound):
@@ -131,7 +131,7 @@ def test_worker_employed_by_two_legal_entities_sees_both(legal_entity, other_leg
 
 def test_login_without_a_worker_may_do_nothing(db):
     """R-ORG-3: a worker is a person with a login; a bare login is refused."""
-    user = UserFactory()
+    user = UserFactory.create()
 
     with pytest.raises(Forbidden):
         access.worker_for_user(user)
@@ -148,7 +148,7 @@ def test_worker_is_found_by_username_within_the_legal_entity(
 
 def test_inactive_worker_is_not_found_as_a_reassign_target(legal_entity, giulia):
     """R-ORG-3: a worker whose login is deactivated is not offered."""
-    leaver = WorkerFactory(user__username="leaver", legal_entity=legal_entity)
+    leaver = WorkerFactory.create(user__username="leaver", legal_entity=legal_entity)
     leaver.user.is_active = False
     leaver.user.save()
 

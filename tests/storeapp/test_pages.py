@@ -47,7 +47,7 @@ def test_customer_page_adds_to_book_and_refuses_a_customer_of_another_book(
     client, legal_entity, giulia, marco
 ):
     """R-BOOK-2: adding from the details page; conflict names the owner."""
-    customer = CustomerFactory(legal_entity=legal_entity)
+    customer = CustomerFactory.create(legal_entity=legal_entity)
     services.client_book_add_customers(actor=marco, legal_entity=legal_entity, customers=[customer])
     client.force_login(giulia.user)
     response = client.post(
@@ -61,7 +61,7 @@ def test_attribute_error_is_shown_beside_the_field_and_nothing_is_saved(
     logged_in, legal_entity, giulia
 ):
     """R-ATTR-4, R-ERR-1: the refusal names the attribute; no value changes."""
-    customer = CustomerFactory(legal_entity=legal_entity)
+    customer = CustomerFactory.create(legal_entity=legal_entity)
     url = reverse("storeapp:customer", args=[customer.account])
     response = logged_in.post(
         url,
@@ -81,7 +81,7 @@ def test_attribute_error_is_shown_beside_the_field_and_nothing_is_saved(
 
 def test_attribute_values_are_saved_and_shown(logged_in, legal_entity, giulia):
     """R-ATTR-4: valid values are stored and shown on the customer's page."""
-    customer = CustomerFactory(legal_entity=legal_entity)
+    customer = CustomerFactory.create(legal_entity=legal_entity)
     url = reverse("storeapp:customer", args=[customer.account])
     response = logged_in.post(
         url, {"action": "attributes", "attr-PREF_CATEGORY": "shoes", "attr-RING_SIZE": "52.5"}
@@ -116,7 +116,7 @@ def test_store_books_show_whose_book_each_customer_is_in(
 def test_store_books_need_the_grant(client, legal_entity, marco):
     """R-PERM-2: without the grant the page says so, and the menu does not offer it."""
     ops = [op for op in ASSOCIATE_OPERATIONS if op is not Operation.VIEW_STORE_BOOKS]
-    worker = WorkerFactory(stores=list(marco.stores.all()), operations=ops)
+    worker = WorkerFactory.create(stores=list(marco.stores.all()), operations=ops)
     client.force_login(worker.user)
     response = client.get(reverse("storeapp:store_books"))
     assert response.status_code == 403
@@ -144,9 +144,9 @@ def test_search_in_all_stores_needs_four_characters(logged_in):
 
 def test_search_is_limited_to_the_store_address_books(logged_in, legal_entity, store):
     """R-SRCH-1: only customers of the current store's address books, unless all stores."""
-    mine = CustomerFactory(legal_entity=legal_entity, last_name="Fontana")
+    mine = CustomerFactory.create(legal_entity=legal_entity, last_name="Fontana")
     mine.address_books.set(store.address_books.all())
-    elsewhere = CustomerFactory(legal_entity=legal_entity, last_name="Fontana")
+    elsewhere = CustomerFactory.create(legal_entity=legal_entity, last_name="Fontana")
     body = logged_in.get(reverse("storeapp:search"), {"q": "fontana"}).content.decode()
     assert mine.account in body
     assert elsewhere.account not in body
@@ -255,9 +255,9 @@ def test_show_more_continues_after_the_last_card(logged_in, legal_entity, giulia
 
 def test_worker_in_two_stores_switches_the_store_and_search_follows(client, legal_entity, store):
     """R-ORG-3, R-SRCH-1: the current store decides which address books search sees."""
-    roma = StoreFactory(legal_entity=legal_entity, code="RM01", name="Roma")
-    worker = WorkerFactory(stores=[store, roma])
-    in_roma = CustomerFactory(legal_entity=legal_entity, last_name="Esposito")
+    roma = StoreFactory.create(legal_entity=legal_entity, code="RM01", name="Roma")
+    worker = WorkerFactory.create(stores=[store, roma])
+    in_roma = CustomerFactory.create(legal_entity=legal_entity, last_name="Esposito")
     in_roma.address_books.set(roma.address_books.all())
     client.force_login(worker.user)
     assert (
@@ -273,7 +273,7 @@ def test_worker_in_two_stores_switches_the_store_and_search_follows(client, lega
 
 def test_a_store_the_worker_is_not_assigned_to_cannot_be_chosen(client, legal_entity, giulia):
     """R-ORG-1: the session cannot point at a store outside the worker's assignment."""
-    StoreFactory(legal_entity=legal_entity, code="FI01")
+    StoreFactory.create(legal_entity=legal_entity, code="FI01")
     client.force_login(giulia.user)
     client.post(reverse("storeapp:switch"), {"legal_entity": "ITJW", "store": "FI01"})
     body = client.get(reverse("storeapp:search")).content.decode()

@@ -8,6 +8,8 @@ from tests.factories import LegalEntityFactory, StoreFactory, WorkerFactory, cli
 @pytest.fixture
 def stranger(db):
     """An associate of another legal entity."""
-    other = LegalEntityFactory(code="LTFA", name="Lithuania")
+    other = LegalEntityFactory.create(code="LTFA", name="Lithuania")
     clienteling_setup(other)
-    return WorkerFactory(user__username="rasa", stores=[StoreFactory(legal_entity=other)])
+    return WorkerFactory.create(
+        user__username="rasa", stores=[StoreFactory.create(legal_entity=other)]
+    )

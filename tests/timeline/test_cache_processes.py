@@ -48,7 +48,7 @@ def _postgres_admin(url: str, sql: str) -> None:
     with psycopg.connect(
         urlunparse(urlparse(url)._replace(path="/postgres")), autocommit=True
     ) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 @pytest.fixture(scope="module")

@@ -227,7 +227,7 @@ def test_an_activity_at_a_store_the_author_does_not_work_in_is_refused(
     """R-ACT-2: the store is one of the author's."""
     from tests.factories import StoreFactory
 
-    elsewhere = StoreFactory(legal_entity=legal_entity, code="RM01")
+    elsewhere = StoreFactory.create(legal_entity=legal_entity, code="RM01")
     with pytest.raises(Invalid) as error:
         record(giulia, customers[0], store=elsewhere)
     assert error.value.field == "store"
@@ -429,7 +429,7 @@ def test_a_worker_without_the_details_grant_may_not_read_or_write(
     from clienteling.organization.access import Operation
     from tests.factories import WorkerFactory
 
-    clerk = WorkerFactory(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
+    clerk = WorkerFactory.create(stores=[store], operations=[Operation.VIEW_OWN_BOOK])
     with pytest.raises(Forbidden):
         selectors.timeline(actor=clerk, customer=customers[0])
     with pytest.raises(Forbidden):

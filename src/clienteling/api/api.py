@@ -29,12 +29,26 @@ class ClientelingAPI(NinjaAPI):
         return _complete(super().get_openapi_schema(**kwargs))
 
 
+# Every operation has one of these tags (the routers' own) and an operation_id that reads as
+# a function name in a generated client (tests/api/test_openapi.py).
+TAGS = [
+    {"name": "caller", "description": "Who the caller is and what they may do."},
+    {
+        "name": "client books",
+        "description": "My client book, the store's books; add, remove, reassign customers.",
+    },
+    {"name": "customers", "description": "Search, details, attribute values."},
+    {"name": "attributes", "description": "The client book attribute group."},
+    {"name": "timeline", "description": "Activity types, activities, notes, the timeline."},
+]
+
 api = ClientelingAPI(
     title="Clienteling API",
     version="1.0.0",
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=[BearerToken(), BrowserSession()],
+    openapi_extra={"tags": TAGS},
 )
 errors.install(api)
 

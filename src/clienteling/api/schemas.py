@@ -60,11 +60,6 @@ class ErrorOut(Schema):
     }
 
 
-class NamedCode(Schema):
-    code: str
-    name: str
-
-
 class LegalEntityOut(Schema):
     code: str
     name: str

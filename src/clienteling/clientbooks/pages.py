@@ -17,7 +17,7 @@ from clienteling.clientbooks.selectors import AttributeReading, CardPage
 from clienteling.core.errors import Invalid
 from clienteling.core.pagination import page_limit
 from clienteling.customers.models import Customer
-from clienteling.customers.selectors import SearchScope, customer_get, customer_search
+from clienteling.customers.selectors import SearchScope, customer_get, customer_search_page
 from clienteling.organization.access import Operation, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import selectors as timeline
@@ -148,26 +148,27 @@ def search_page(
     scope = scope_of(actor, legal_entity)
     scope.require(Operation.READ_CUSTOMER_DETAILS)
     all_stores = all_stores or store is None
-    found: list[Customer] = []
+    shown: list[Customer] = []
+    more = False
     error = None
     if query:
         try:
-            found = list(
-                customer_search(
-                    actor=actor,
-                    scope=SearchScope(legal_entity, store, all_stores),
-                    query=query,
-                )[: SEARCH_RESULTS + 1]
+            found = customer_search_page(
+                actor=actor,
+                scope=SearchScope(legal_entity, store, all_stores),
+                query=query,
+                cursor=None,
+                limit=SEARCH_RESULTS,
             )
+            shown, more = found.rows, found.next_cursor is not None
         except Invalid as invalid:
             error = invalid
-    shown = found[:SEARCH_RESULTS]
     books = selectors.books_of_customers(legal_entity=legal_entity, customers=shown)
     return SearchPage(
         rows=[(customer, books.get(customer.id, [])) for customer in shown],
         error=error,
         all_stores=all_stores,
-        more=len(found) > SEARCH_RESULTS,
+        more=more,
         may_add=selectors.parameters_for(legal_entity).enabled
         and scope.may(Operation.ADD_CUSTOMER),
     )

@@ -28,7 +28,7 @@ from clienteling.clientbooks.filters import CardFilter, QueryParams, apply_filte
 from clienteling.clientbooks.measures import MAX_MEASURES, MeasureValue, measure_provider
 from clienteling.clientbooks.models import ClientBook, ClientelingParameters, Membership, StoreEntry
 from clienteling.core.errors import FeatureDisabled, Invalid, NotFound
-from clienteling.core.pagination import SortKey, after, decode_cursor, encode_cursor
+from clienteling.core.pagination import SortKey, keyset_page
 from clienteling.core.request_memo import memoized
 from clienteling.customers.models import Customer
 from clienteling.customers.selectors import customer_scope
@@ -261,7 +261,7 @@ def _orderings(card_filter: CardFilter, today: dt.date) -> tuple[list[SortKey], 
     return [SortKey("sort_name"), SortKey("id", int)], {}
 
 
-def _page(
+def _card_page(
     rows: QuerySet,
     *,
     legal_entity: LegalEntity,
@@ -275,19 +275,12 @@ def _page(
     keys, annotations = _orderings(card_filter, today)
     if annotations:
         rows = rows.annotate(**annotations)
-    if cursor:
-        rows = rows.filter(after(keys, decode_cursor(cursor, keys)))
-    rows = rows.order_by(*[k.order_by for k in keys])
+    # Counted on the first page only: a deeper page does not pay for it again.
     total = rows.count() if not cursor else None
-    page = list(rows[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
+    page = keyset_page(rows, keys=keys, cursor=cursor, limit=limit)
     sources = card_property_sources(legal_entity, parameters)
-    cards = _cards(legal_entity, page, sources)
-    next_cursor = (
-        encode_cursor([getattr(page[-1], k.name) for k in keys]) if more and page else None
-    )
-    return CardPage(cards, next_cursor, [(s.code, s.label, s.kind) for s in sources], total)
+    cards = _cards(legal_entity, page.rows, sources)
+    return CardPage(cards, page.next_cursor, [(s.code, s.label, s.kind) for s in sources], total)
 
 
 # What a card needs of its row: the sort keys and the customer's name and contact.
@@ -436,7 +429,7 @@ def client_book_cards(
         .select_related("customer", "book__owner__user")
         .only(*CARD_ROW_FIELDS, "book__identifier", *owner_fields("book__owner"))
     )
-    return _page(
+    return _card_page(
         rows,
         legal_entity=legal_entity,
         parameters=parameters,
@@ -479,7 +472,7 @@ def store_client_book_cards(
             *owner_fields("membership__book__owner"),
         )
     )
-    return _page(
+    return _card_page(
         rows,
         legal_entity=legal_entity,
         parameters=parameters_for(legal_entity),

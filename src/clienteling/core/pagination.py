@@ -1,4 +1,8 @@
-"""Keyset (cursor) pagination: a page continues after the last row's sort key, never by OFFSET."""
+"""Keyset (cursor) pagination: a page continues after the last row's sort key, never by OFFSET.
+
+``keyset_page`` pages a queryset. The customer timeline pages a UNION of three tables, which
+cannot be filtered after the union, so it applies the cursor to each part itself
+(timeline/selectors.py) with the same cursor encoding."""
 
 from __future__ import annotations
 
@@ -8,15 +12,17 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clienteling.core.errors import Invalid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+RowT = TypeVar("RowT", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
     return decoded
 
 
-def after(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
+def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
     """Rows strictly after ``values`` in the ordering ``keys``. The leading key also gets a
     plain bound so the database can start the index scan there."""
     first = keys[0]
@@ -100,3 +106,26 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]) -> Q:
         step = Q(**{f"{key.name}__{'lt' if key.descending else 'gt'}": values[i]})
         condition = step if i == len(keys) - 1 else step | (Q(**{key.name: values[i]}) & condition)
     return bound & condition
+
+
+@dataclass(frozen=True)
+class KeysetPage(Generic[RowT]):
+    """At most ``limit`` rows, and the cursor of the next page (None on the last one)."""
+
+    rows: list[RowT]
+    next_cursor: str | None
+
+
+def keyset_page(
+    rows: QuerySet[RowT], *, keys: Sequence[SortKey], cursor: str | None, limit: int
+) -> KeysetPage[RowT]:
+    """The page of ``rows`` in the order ``keys`` that starts after ``cursor`` (from the
+    first row without one). The rows must carry every key as an attribute (a field or an
+    annotation); one query reads ``limit`` + 1 rows to know whether another page follows."""
+    if cursor:
+        rows = rows.filter(_after(keys, decode_cursor(cursor, keys)))
+    page = list(rows.order_by(*[key.order_by for key in keys])[: limit + 1])
+    if len(page) <= limit:
+        return KeysetPage(page, None)
+    page = page[:limit]
+    return KeysetPage(page, encode_cursor([getattr(page[-1], key.name) for key in keys]))

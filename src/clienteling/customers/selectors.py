@@ -9,12 +9,15 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from clienteling.core.errors import Invalid, NotFound
+from clienteling.core.pagination import KeysetPage, SortKey, keyset_page
 from clienteling.customers.models import Customer, phone_digits
 from clienteling.organization.access import Operation, Scope, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
 
 ALL_STORES_MIN_LENGTH = 4
 MAX_KEYWORDS = 6
+# The order of search results: most keywords matched first, then by name.
+SEARCH_KEYS = [SortKey("rank", int, descending=True), SortKey("sort_name"), SortKey("id", int)]
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,15 @@ def customer_search(*, actor: Worker, scope: SearchScope, query: str) -> QuerySe
     customers = Customer.objects.filter(legal_entity=scope.legal_entity)
     if not scope.all_stores:
         if scope.store is None:
-            return customers.none()
-        in_store_books = Customer.address_books.through.objects.filter(
-            customer_id=OuterRef("pk"), addressbook__stores=scope.store
-        )
-        customers = customers.filter(Exists(in_store_books))
+            customers = customers.none()
+        else:
+            in_store_books = Customer.address_books.through.objects.filter(
+                customer_id=OuterRef("pk"), addressbook__stores=scope.store
+            )
+            customers = customers.filter(Exists(in_store_books))
     if not keywords:
-        return customers.none()
+        customers = customers.none()
+    # Even no results are ranked, so that they can be ordered and paged like any others.
     any_keyword = Q()
     for keyword in keywords:
         any_keyword |= _keyword_q(keyword)
@@ -107,5 +112,17 @@ def customer_search(*, actor: Worker, scope: SearchScope, query: str) -> QuerySe
     return (
         customers.filter(any_keyword)
         .annotate(rank=Coalesce(rank, 0, output_field=IntegerField()))
-        .order_by("-rank", "sort_name", "id")
+        .order_by(*[key.order_by for key in SEARCH_KEYS])
+    )
+
+
+def customer_search_page(
+    *, actor: Worker, scope: SearchScope, query: str, cursor: str | None, limit: int
+) -> KeysetPage[Customer]:
+    """A page of :func:`customer_search`'s results, after ``cursor``."""
+    return keyset_page(
+        customer_search(actor=actor, scope=scope, query=query),
+        keys=SEARCH_KEYS,
+        cursor=cursor,
+        limit=limit,
     )

@@ -10,7 +10,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -25,11 +25,15 @@ TOKEN_MARGIN = 300
 PAGE_SIZE = 500
 
 
-class ServiceError(Exception):
-    """The analytics service did not answer as hoped. ``kind`` is one of: secret, auth,
-    environment, property, throttled, unavailable."""
+ServiceErrorKind = Literal["secret", "auth", "environment", "property", "throttled", "unavailable"]
 
-    def __init__(self, kind: str, message: str, *, retry_after: float | None = None) -> None:
+
+class ServiceError(Exception):
+    """The analytics service did not answer as hoped, for the reason ``kind`` names."""
+
+    def __init__(
+        self, kind: ServiceErrorKind, message: str, *, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.retry_after = retry_after

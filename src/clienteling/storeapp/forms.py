@@ -7,7 +7,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -18,13 +18,16 @@ from clienteling.core.errors import Invalid
 
 UPCOMING_CHOICES = (7, 14, 30, 60, 90)
 
+# Which control the filter panel draws for an attribute (see _filters.html).
+FilterKind = Literal["list", "text", "number", "date", "boolean"]
+
 
 @dataclass
 class FilterControl:
     """One refinable attribute in the filter panel, with what the URL currently asks."""
 
     attribute: Attribute
-    kind: str  # list, text, number, date, boolean
+    kind: FilterKind
     selected: list[str] = field(default_factory=list)
     value: str = ""
     minimum: str = ""
@@ -66,13 +69,14 @@ def filter_panel(attributes: list[Attribute], params: QueryDict) -> FilterPanel:
         if not attribute.can_be_refined:
             continue
         code = attribute.code
-        kind = {
+        kinds: dict[DataType, FilterKind] = {
             DataType.TEXT: "list" if attribute.allowed_value_list() else "text",
             DataType.INTEGER: "number",
             DataType.DECIMAL: "number",
             DataType.DATE: "date",
             DataType.BOOLEAN: "boolean",
-        }[DataType(attribute.data_type)]
+        }
+        kind = kinds[DataType(attribute.data_type)]
         values = params.getlist(f"attr.{code}")
         controls.append(
             FilterControl(

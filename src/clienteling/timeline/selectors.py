@@ -11,7 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clienteling.core.errors import NotFound
-from clienteling.core.pagination import SortKey, after, decode_cursor, encode_cursor
+from clienteling.core.pagination import (
+    KeysetPage,
+    SortKey,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
 from clienteling.customers.models import Customer
 from clienteling.customers.selectors import customer_scope
 from clienteling.organization.models import LegalEntity, Worker
@@ -163,24 +169,16 @@ NOTE_KEYS = [
 ]
 
 
-@dataclass(frozen=True)
-class NotePage:
-    items: list[Note]
-    next_cursor: str | None
-
-
 def notes(
     *, actor: Worker, customer: Customer, cursor: str | None = None, limit: int = 50
-) -> NotePage:
+) -> KeysetPage[Note]:
     """The customer's notes, newest first, whoever wrote them (R-NOTE-1, R-NOTE-2)."""
     customer_scope(actor, customer)
-    found = Note.objects.filter(customer=customer, deleted_at__isnull=True).select_related(
-        "author__user"
+    return keyset_page(
+        Note.objects.filter(customer=customer, deleted_at__isnull=True).select_related(
+            "author__user"
+        ),
+        keys=NOTE_KEYS,
+        cursor=cursor,
+        limit=limit,
     )
-    if cursor:
-        found = found.filter(after(NOTE_KEYS, decode_cursor(cursor, NOTE_KEYS)))
-    rows = list(found.order_by("-created_at", "-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].created_at, rows[-1].id]) if more and rows else None
-    return NotePage(items=rows, next_cursor=next_cursor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,6 +27,8 @@ EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 APPOINTMENT_HORIZON = dt.timedelta(days=5 * 366)
 # An author may change what they wrote for a day; after that the note is part of the record.
 NOTE_EDIT_WINDOW = dt.timedelta(days=1)
+# What happened to a customer's book membership: the values of ``BookEvent.Kind``.
+BookEventKind = Literal["added", "removed", "reassigned"]
 
 
 @transaction.atomic
@@ -255,7 +258,7 @@ def note_delete(*, actor: Worker, note: Note) -> None:
 
 def book_events_record(
     *,
-    kind: str,
+    kind: BookEventKind,
     actor: Worker,
     entries: Iterable[tuple[int, str, int, int | None]],
     legal_entity_id: int,

@@ -15,12 +15,13 @@ router = Router(tags=["attributes"])
 @router.get(
     "/legal-entities/{le}/attributes",
     response={200: list[AttributeOut], **READ_ERRORS},
+    operation_id="attributes_list",
     summary="Client book attributes",
     description="The attributes of the client book attribute group in display order: code, "
     "name (in the caller's language), type, whether it can filter (refinable), allowed values, "
     "unit and range. Only refinable attributes can be used in attr.CODE filters.",
 )
-def attributes(request: HttpRequest, le: LegalEntityCode) -> list[AttributeOut]:
+def attributes_list(request: HttpRequest, le: LegalEntityCode) -> list[AttributeOut]:
     scope = scope_from(request, le)
     return [
         AttributeOut(

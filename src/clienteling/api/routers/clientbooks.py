@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Status
+from ninja import Query, Router
 
-from clienteling.api.idempotency import run_idempotent
+from clienteling.api.idempotency import idempotent
 from clienteling.api.routers.common import (
     READ_ERRORS,
     WRITE_ERRORS,
-    IdempotencyKey,
+    Cursor,
     LegalEntityCode,
+    Limit,
+    StoreCode,
     scope_from,
 )
 from clienteling.api.schemas import (
-    CODE_PATTERN,
-    CURSOR_PATTERN,
     TEXT_PATTERN,
     USERNAME_PATTERN,
     AddedOut,
@@ -34,9 +34,10 @@ from clienteling.api.schemas import (
 from clienteling.clientbooks import selectors as books
 from clienteling.clientbooks import services as book_services
 from clienteling.clientbooks.filters import CardFilter
+from clienteling.clientbooks.models import ClientBook
 from clienteling.clientbooks.selectors import Card, CardPage
 from clienteling.core.errors import Invalid
-from clienteling.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from clienteling.core.pagination import DEFAULT_LIMIT
 from clienteling.organization.models import LegalEntity
 from clienteling.organization.selectors import worker_get
 
@@ -62,22 +63,6 @@ Sort = Annotated[
         "next anniversary first).",
         example="upcoming.BIRTHDAY",
     ),
-]
-Cursor = Annotated[
-    str | None,
-    Query(
-        None,
-        pattern=CURSOR_PATTERN,
-        description="The next_cursor of the previous page, with the same filters.",
-    ),
-]
-Limit = Annotated[
-    int,
-    Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Cards per page (1 to 200, default 50)."),
-]
-StoreCode = Annotated[
-    str,
-    Path(pattern=CODE_PATTERN, max_length=20, description="The store's code.", example="MI01"),
 ]
 Owner = Annotated[
     str | None,
@@ -109,7 +94,7 @@ def card_filter(request: HttpRequest, legal_entity: LegalEntity) -> CardFilter:
     return books.card_filter_parse(legal_entity=legal_entity, params=request.GET)
 
 
-def book_out(book: Any) -> BookOut | None:
+def book_out(book: ClientBook | None) -> BookOut | None:
     return BookOut(id=book.identifier, owner=book.owner.user.username) if book else None
 
 
@@ -198,32 +183,18 @@ def store_client_books(
     description="Creates the book on first use. In exclusive mode a customer already in "
     "another book is a 409 naming the book and its owner, and nothing is added.",
 )
-def client_book_add(
-    request: HttpRequest,
-    le: LegalEntityCode,
-    payload: CustomersIn,
-    idempotency_key: IdempotencyKey = None,
-) -> Status[Any]:
+@idempotent
+def client_book_add(request: HttpRequest, le: LegalEntityCode, payload: CustomersIn) -> AddedOut:
     scope = scope_from(request, le)
     actor, legal_entity = scope.actor, scope.legal_entity
-
-    def work() -> dict[str, Any]:
-        customers = books.customers_by_accounts(
-            actor=actor, legal_entity=legal_entity, accounts=payload.customers
-        )
-        created = book_services.client_book_add_customers(
-            actor=actor, legal_entity=legal_entity, customers=customers
-        )
-        book = books.client_book_find(legal_entity=legal_entity, owner=actor)
-        return AddedOut(
-            added=sorted(m.customer.account for m in created), book=book_out(book)
-        ).model_dump(mode="json")
-
-    return Status(
-        *run_idempotent(
-            request, actor=actor, key=idempotency_key, payload=payload.model_dump(), work=work
-        )
+    customers = books.customers_by_accounts(
+        actor=actor, legal_entity=legal_entity, accounts=payload.customers
     )
+    created = book_services.client_book_add_customers(
+        actor=actor, legal_entity=legal_entity, customers=customers
+    )
+    book = books.client_book_find(legal_entity=legal_entity, owner=actor)
+    return AddedOut(added=sorted(m.customer.account for m in created), book=book_out(book))
 
 
 @router.post(
@@ -234,29 +205,19 @@ def client_book_add(
     description="All or nothing: a customer who is not in the caller's book is a 422 and "
     "nothing is removed. The customers and their data stay.",
 )
+@idempotent
 def client_book_remove(
-    request: HttpRequest,
-    le: LegalEntityCode,
-    payload: CustomersIn,
-    idempotency_key: IdempotencyKey = None,
-) -> Status[Any]:
+    request: HttpRequest, le: LegalEntityCode, payload: CustomersIn
+) -> RemovedOut:
     scope = scope_from(request, le)
     actor, legal_entity = scope.actor, scope.legal_entity
-
-    def work() -> dict[str, Any]:
-        customers = books.customers_by_accounts(
-            actor=actor, legal_entity=legal_entity, accounts=payload.customers
-        )
-        removed = book_services.client_book_remove_customers(
-            actor=actor, legal_entity=legal_entity, customers=customers
-        )
-        return RemovedOut(removed=removed).model_dump(mode="json")
-
-    return Status(
-        *run_idempotent(
-            request, actor=actor, key=idempotency_key, payload=payload.model_dump(), work=work
-        )
+    customers = books.customers_by_accounts(
+        actor=actor, legal_entity=legal_entity, accounts=payload.customers
     )
+    removed = book_services.client_book_remove_customers(
+        actor=actor, legal_entity=legal_entity, customers=customers
+    )
+    return RemovedOut(removed=removed)
 
 
 @router.post(
@@ -267,42 +228,30 @@ def client_book_remove(
     description="Moves the customers (from their primary book, or from from_worker's book; "
     "with from_worker and no customers, that whole book) to to_worker's book, all or nothing.",
 )
+@idempotent
 def client_books_reassign(
-    request: HttpRequest,
-    le: LegalEntityCode,
-    payload: ReassignIn,
-    idempotency_key: IdempotencyKey = None,
-) -> Status[Any]:
+    request: HttpRequest, le: LegalEntityCode, payload: ReassignIn
+) -> ReassignedOut:
     scope = scope_from(request, le)
     actor, legal_entity = scope.actor, scope.legal_entity
-
-    def work() -> dict[str, Any]:
-        customers = None
-        if payload.customers is not None:
-            customers = books.customers_by_accounts(
-                actor=actor, legal_entity=legal_entity, accounts=payload.customers
-            )
-        target = worker_get(
-            legal_entity=legal_entity, username=payload.to_worker, field="to_worker"
+    customers = None
+    if payload.customers is not None:
+        customers = books.customers_by_accounts(
+            actor=actor, legal_entity=legal_entity, accounts=payload.customers
         )
-        source = (
-            worker_get(legal_entity=legal_entity, username=payload.from_worker, field="from_worker")
-            if payload.from_worker
-            else None
-        )
-        moved = book_services.customers_reassign(
-            actor=actor,
-            legal_entity=legal_entity,
-            customers=customers,
-            to_worker=target,
-            from_worker=source,
-            store=scope.store(payload.store) if payload.store else None,
-        )
-        book = books.client_book_find(legal_entity=legal_entity, owner=target)
-        return ReassignedOut(moved=moved, book=book_out(book)).model_dump(mode="json")
-
-    return Status(
-        *run_idempotent(
-            request, actor=actor, key=idempotency_key, payload=payload.model_dump(), work=work
-        )
+    target = worker_get(legal_entity=legal_entity, username=payload.to_worker, field="to_worker")
+    source = (
+        worker_get(legal_entity=legal_entity, username=payload.from_worker, field="from_worker")
+        if payload.from_worker
+        else None
     )
+    moved = book_services.customers_reassign(
+        actor=actor,
+        legal_entity=legal_entity,
+        customers=customers,
+        to_worker=target,
+        from_worker=source,
+        store=scope.store(payload.store) if payload.store else None,
+    )
+    book = books.client_book_find(legal_entity=legal_entity, owner=target)
+    return ReassignedOut(moved=moved, book=book_out(book))

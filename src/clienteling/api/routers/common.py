@@ -1,14 +1,16 @@
-"""What every router needs: the legal entity from the path, the documented error answers."""
+"""What every router needs: the legal entity from the path, the path and query parameters
+several routers share, the documented error answers."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Header, Path
+from ninja import Path, Query
 
 from clienteling.api.auth import actor_of
-from clienteling.api.schemas import CODE_PATTERN, IDEMPOTENCY_KEY_PATTERN, ErrorOut
+from clienteling.api.schemas import ACCOUNT_PATTERN, CODE_PATTERN, CURSOR_PATTERN, ErrorOut
+from clienteling.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from clienteling.organization.access import Scope, scope_for_code
 
 LegalEntityCode = Annotated[
@@ -20,17 +22,30 @@ LegalEntityCode = Annotated[
         example="ITJW",
     ),
 ]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        None,
-        alias="Idempotency-Key",
-        pattern=IDEMPOTENCY_KEY_PATTERN,
-        description="Optional. A retry with the same key and body returns the first response "
-        "without doing the work again; the same key with another body is a 422. "
-        "1 to 200 visible ASCII characters, unique per caller (e.g. a UUID).",
-        example="3f1c9a0e-6d7b-4f6e-9a51-0b8f0c2d7e11",
+StoreCode = Annotated[
+    str,
+    Path(pattern=CODE_PATTERN, max_length=20, description="The store's code.", example="MI01"),
+]
+AccountPath = Annotated[
+    str,
+    Path(
+        pattern=ACCOUNT_PATTERN,
+        max_length=30,
+        description="The account number.",
+        example="IT000042",
     ),
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        None,
+        pattern=CURSOR_PATTERN,
+        description="The next_cursor of the previous page, with the same filters.",
+    ),
+]
+Limit = Annotated[
+    int,
+    Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1 to 200, default 50)."),
 ]
 
 READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Body, Path, Query, Router
+from ninja import Body, Query, Router
 
-from clienteling.api.routers.clientbooks import Cursor, Limit
 from clienteling.api.routers.common import (
     READ_ERRORS,
     WRITE_ERRORS,
+    AccountPath,
+    Cursor,
     LegalEntityCode,
+    Limit,
     scope_from,
 )
 from clienteling.api.schemas import (
-    ACCOUNT_PATTERN,
     CODE_PATTERN,
     TEXT_PATTERN,
     AddressOut,
@@ -33,24 +34,13 @@ from clienteling.api.schemas import (
 )
 from clienteling.clientbooks import selectors as books
 from clienteling.clientbooks import services as book_services
-from clienteling.core.pagination import DEFAULT_LIMIT, SortKey, after, decode_cursor, encode_cursor
+from clienteling.core.pagination import DEFAULT_LIMIT
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
 from clienteling.organization.access import Operation
 from clienteling.organization.models import Worker
 
 router = Router(tags=["customers"])
-
-AccountPath = Annotated[
-    str,
-    Path(
-        pattern=ACCOUNT_PATTERN,
-        max_length=30,
-        description="The account number.",
-        example="IT000042",
-    ),
-]
-SEARCH_KEYS = [SortKey("rank", int, descending=True), SortKey("sort_name"), SortKey("id", int)]
 
 
 @router.get(
@@ -84,19 +74,16 @@ def customer_search(
     actor, legal_entity = scope.actor, scope.legal_entity
     # Without a store, the caller's first store in the legal entity (if any).
     the_store = scope.store(store) if store else next(iter(scope.stores), None)
-    found = customer_selectors.customer_search(
+    page = customer_selectors.customer_search_page(
         actor=actor,
         scope=customer_selectors.SearchScope(legal_entity, the_store, all_stores),
         query=q,
+        cursor=cursor or None,
+        limit=limit,
     )
-    if cursor:
-        found = found.filter(after(SEARCH_KEYS, decode_cursor(cursor, SEARCH_KEYS)))
-    rows = list(found[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    memberships = books.books_of_customers(legal_entity=legal_entity, customers=rows)
+    memberships = books.books_of_customers(legal_entity=legal_entity, customers=page.rows)
     items = []
-    for customer in rows:
+    for customer in page.rows:
         primary = next(iter(memberships.get(customer.id, [])), None)
         items.append(
             SearchResultOut(
@@ -109,10 +96,7 @@ def customer_search(
                 else None,
             )
         )
-    next_cursor = (
-        encode_cursor([getattr(rows[-1], k.name) for k in SEARCH_KEYS]) if more and rows else None
-    )
-    return SearchPageOut(items=items, next_cursor=next_cursor)
+    return SearchPageOut(items=items, next_cursor=page.next_cursor)
 
 
 def _attribute_values(actor: Worker, customer: Customer) -> list[AttributeValueOut]:

@@ -16,6 +16,7 @@ router = Router(tags=["caller"])
 @router.get(
     "/me",
     response={200: MeOut, 401: ErrorOut, 403: ErrorOut},
+    operation_id="me",
     summary="The caller",
     description="Username, legal entities (with the clienteling switch), stores and the "
     "operations the caller is granted.",

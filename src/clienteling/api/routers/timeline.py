@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 
-from clienteling.api.idempotency import run_idempotent
-from clienteling.api.routers.clientbooks import Cursor, Limit
+from clienteling.api.idempotency import idempotent
 from clienteling.api.routers.common import (
     READ_ERRORS,
     WRITE_ERRORS,
-    IdempotencyKey,
+    AccountPath,
+    Cursor,
     LegalEntityCode,
+    Limit,
     scope_from,
 )
-from clienteling.api.routers.customers import AccountPath
 from clienteling.api.schemas import CODE_PATTERN
 from clienteling.core.errors import Invalid
 from clienteling.core.pagination import DEFAULT_LIMIT
@@ -143,7 +143,7 @@ def note_out(note: Note) -> NoteOut:
     )
 
 
-def _event_out(event: BookEvent) -> BookEventOut:
+def _book_event_out(event: BookEvent) -> BookEventOut:
     return BookEventOut(
         kind=event.kind,  # type: ignore[arg-type]
         book=event.book_number,
@@ -153,7 +153,7 @@ def _event_out(event: BookEvent) -> BookEventOut:
     )
 
 
-def _customer(request: HttpRequest, le: str, account: str) -> tuple[Worker, Customer]:
+def _actor_and_customer(request: HttpRequest, le: str, account: str) -> tuple[Worker, Customer]:
     scope = scope_from(request, le)
     return scope.actor, customer_selectors.customer_get(
         actor=scope.actor, legal_entity=scope.legal_entity, account=account
@@ -167,11 +167,12 @@ def _store(actor: Worker, customer: Customer, code: str | None) -> Store | None:
 @router.get(
     "/legal-entities/{le}/activity-types",
     response={200: list[ActivityTypeOut], **READ_ERRORS},
+    operation_id="activity_types_list",
     summary="Activity types",
     description="The legal entity's active activity types in display order (R-ACT-1). A "
     "retired type keeps its history but is not offered for new activities.",
 )
-def activity_types(request: HttpRequest, le: LegalEntityCode) -> list[ActivityTypeOut]:
+def activity_types_list(request: HttpRequest, le: LegalEntityCode) -> list[ActivityTypeOut]:
     legal_entity = scope_from(request, le).legal_entity
     return [
         ActivityTypeOut(
@@ -187,19 +188,20 @@ def activity_types(request: HttpRequest, le: LegalEntityCode) -> list[ActivityTy
 @router.get(
     "/legal-entities/{le}/customers/{account}/activities",
     response={200: TimelinePageOut, **READ_ERRORS},
+    operation_id="customer_timeline",
     summary="The customer's timeline",
     description="Activities, notes and client-book events (added, removed, reassigned), newest "
     "first, a page at a time (R-ACT-3). Every worker of the legal entity who may read customer "
     "details sees every entry (R-NOTE-2).",
 )
-def timeline(
+def customer_timeline(
     request: HttpRequest,
     le: LegalEntityCode,
     account: AccountPath,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> TimelinePageOut:
-    actor, customer = _customer(request, le, account)
+    actor, customer = _actor_and_customer(request, le, account)
     page = selectors.timeline(actor=actor, customer=customer, cursor=cursor, limit=limit)
     items = []
     for entry in page.items:
@@ -215,7 +217,9 @@ def timeline(
             items.append(TimelineEntryOut(kind="note", at=entry.at, note=note_out(entry.item)))
         else:
             items.append(
-                TimelineEntryOut(kind="book_event", at=entry.at, book_event=_event_out(entry.item))
+                TimelineEntryOut(
+                    kind="book_event", at=entry.at, book_event=_book_event_out(entry.item)
+                )
             )
     return TimelinePageOut(items=items, next_cursor=page.next_cursor)
 
@@ -223,44 +227,30 @@ def timeline(
 @router.post(
     "/legal-entities/{le}/customers/{account}/activities",
     response={201: ActivityOut, **WRITE_ERRORS},
+    operation_id="activity_create",
     summary="Record an activity",
     description="Type, subject, description, when, store (R-ACT-2). An appointment type needs "
     "scheduled_start and duration_minutes; other types take neither. An unknown or retired "
     "type, a missing subject or an incomplete appointment is a 422 naming the field.",
 )
+@idempotent(status=201)
 def activity_create(
-    request: HttpRequest,
-    le: LegalEntityCode,
-    account: AccountPath,
-    payload: ActivityIn,
-    idempotency_key: IdempotencyKey = None,
-) -> Status[Any]:
-    actor, customer = _customer(request, le, account)
-
-    def work() -> dict[str, Any]:
-        activity = services.activity_record(
-            actor=actor,
-            customer=customer,
-            type_code=payload.type,
-            subject=payload.subject,
-            description=payload.description,
-            occurred_at=_aware(payload.occurred_at, "occurred_at"),
-            store=_store(actor, customer, payload.store),
-            scheduled_start=_aware(payload.scheduled_start, "scheduled_start"),
-            duration_minutes=payload.duration_minutes,
-        )
-        start = activity.scheduled_start
-        upcoming = start is not None and start > timezone.now()
-        return activity_out(activity, upcoming=upcoming).model_dump(mode="json")
-
-    status, body = run_idempotent(
-        request,
+    request: HttpRequest, le: LegalEntityCode, account: AccountPath, payload: ActivityIn
+) -> ActivityOut:
+    actor, customer = _actor_and_customer(request, le, account)
+    activity = services.activity_record(
         actor=actor,
-        key=idempotency_key,
-        payload=payload.model_dump(mode="json"),
-        work=work,
+        customer=customer,
+        type_code=payload.type,
+        subject=payload.subject,
+        description=payload.description,
+        occurred_at=_aware(payload.occurred_at, "occurred_at"),
+        store=_store(actor, customer, payload.store),
+        scheduled_start=_aware(payload.scheduled_start, "scheduled_start"),
+        duration_minutes=payload.duration_minutes,
     )
-    return Status(201 if status == 200 else status, body)
+    start = activity.scheduled_start
+    return activity_out(activity, upcoming=start is not None and start > timezone.now())
 
 
 def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
@@ -276,49 +266,41 @@ def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
 @router.get(
     "/legal-entities/{le}/customers/{account}/notes",
     response={200: NotePageOut, **READ_ERRORS},
+    operation_id="customer_notes",
     summary="The customer's notes",
     description="Newest first, whoever wrote them (R-NOTE-1, R-NOTE-2).",
 )
-def notes(
+def customer_notes(
     request: HttpRequest,
     le: LegalEntityCode,
     account: AccountPath,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> NotePageOut:
-    actor, customer = _customer(request, le, account)
+    actor, customer = _actor_and_customer(request, le, account)
     page = selectors.notes(actor=actor, customer=customer, cursor=cursor, limit=limit)
-    return NotePageOut(items=[note_out(n) for n in page.items], next_cursor=page.next_cursor)
+    return NotePageOut(items=[note_out(n) for n in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post(
     "/legal-entities/{le}/customers/{account}/notes",
     response={201: NoteOut, **WRITE_ERRORS},
+    operation_id="note_create",
     summary="Write a note",
     description="Free text about the customer, with author and time (R-NOTE-1).",
 )
+@idempotent(status=201)
 def note_create(
-    request: HttpRequest,
-    le: LegalEntityCode,
-    account: AccountPath,
-    payload: NoteIn,
-    idempotency_key: IdempotencyKey = None,
-) -> Status[Any]:
-    actor, customer = _customer(request, le, account)
-
-    def work() -> dict[str, Any]:
-        note = services.note_create(actor=actor, customer=customer, text=payload.text)
-        return note_out(note).model_dump(mode="json")
-
-    status, body = run_idempotent(
-        request, actor=actor, key=idempotency_key, payload=payload.model_dump(), work=work
-    )
-    return Status(201 if status == 200 else status, body)
+    request: HttpRequest, le: LegalEntityCode, account: AccountPath, payload: NoteIn
+) -> NoteOut:
+    actor, customer = _actor_and_customer(request, le, account)
+    return note_out(services.note_create(actor=actor, customer=customer, text=payload.text))
 
 
 @router.patch(
     "/legal-entities/{le}/customers/{account}/notes/{note_id}",
     response={200: NoteOut, **WRITE_ERRORS},
+    operation_id="note_update",
     summary="Correct a note",
     description="Only its author, within a day of writing it; the previous text is kept.",
 )
@@ -329,7 +311,7 @@ def note_update(
     note_id: NoteId,
     payload: NoteIn,
 ) -> NoteOut:
-    actor, customer = _customer(request, le, account)
+    actor, customer = _actor_and_customer(request, le, account)
     note = selectors.note_get(actor=actor, customer=customer, note_id=note_id)
     return note_out(services.note_update(actor=actor, note=note, text=payload.text))
 
@@ -337,13 +319,14 @@ def note_update(
 @router.delete(
     "/legal-entities/{le}/customers/{account}/notes/{note_id}",
     response={204: None, **WRITE_ERRORS},
+    operation_id="note_delete",
     summary="Delete a note",
     description="Only its author, within a day of writing it; the text is kept on record.",
 )
 def note_delete(
     request: HttpRequest, le: LegalEntityCode, account: AccountPath, note_id: NoteId
 ) -> Status[None]:
-    actor, customer = _customer(request, le, account)
+    actor, customer = _actor_and_customer(request, le, account)
     note = selectors.note_get(actor=actor, customer=customer, note_id=note_id)
     services.note_delete(actor=actor, note=note)
     return Status(204, None)
