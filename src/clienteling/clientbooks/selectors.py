@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import (
     Case,
@@ -36,6 +36,8 @@ from clienteling.organization.access import Operation, Scope, granted_q, scope_o
 from clienteling.organization.models import LegalEntity, Store, Worker
 
 CARD_PROPERTIES = 3
+# A card property is an analytics measure or a client book attribute (R-BOOK-6).
+PropertyKind = Literal["measure", "attribute"]
 
 
 def parameters_for(legal_entity: LegalEntity) -> ClientelingParameters:
@@ -158,7 +160,7 @@ class CardProperty:
     code: str
     label: str
     value: Any
-    kind: str  # "measure" or "attribute"
+    kind: PropertyKind
     data_type: str | None = None
     unit: str = ""
     # Measures only: False when the analytics service could not be asked in time; the value
@@ -192,7 +194,9 @@ class Card:
 class CardPage:
     items: list[Card]
     next_cursor: str | None
-    properties: list[tuple[str, str, str]] = field(default_factory=list)  # (code, label, kind)
+    properties: list[tuple[str, str, PropertyKind]] = field(
+        default_factory=list
+    )  # (code, label, kind)
     total: int | None = None  # rows matching the filter, counted on the first page only
 
 
@@ -203,7 +207,7 @@ UNAVAILABLE = MeasureValue(None, available=False)
 class PropertySource:
     code: str
     label: str
-    kind: str
+    kind: PropertyKind
     attribute: Attribute | None = None
     percent: bool = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.utils import timezone
@@ -24,7 +24,8 @@ from clienteling.organization.models import LegalEntity, Worker
 from clienteling.timeline import caching
 from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note
 
-KINDS = ("activity", "book_event", "note")
+EntryKind = Literal["activity", "book_event", "note"]
+KINDS: tuple[EntryKind, ...] = ("activity", "book_event", "note")
 CURSOR_KEYS = [SortKey("at", dt.datetime), SortKey("kind", str), SortKey("id", int)]
 
 
@@ -45,7 +46,7 @@ def activity_types(
 class TimelineEntry:
     """One line of a customer's timeline: an activity, a note or a client-book event."""
 
-    kind: str
+    kind: EntryKind
     at: dt.datetime
     id: int
     item: Any
@@ -58,7 +59,9 @@ class TimelinePage:
     next_cursor: str | None
 
 
-def _part(queryset: QuerySet[Any], kind: str, at: str, after: list[Any] | None) -> QuerySet[Any]:
+def _part(
+    queryset: QuerySet[Any], kind: EntryKind, at: str, after: list[Any] | None
+) -> QuerySet[Any]:
     part = queryset.order_by().annotate(
         entry_at=F(at), entry_kind=Value(kind, output_field=CharField())
     )
