@@ -47,7 +47,8 @@ run: demo
 	@CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET) $(BIN)/python manage.py fake_services \
 		--state-dir $(FAKES_DIR) & FAKES=$$!; \
 	trap 'kill $$FAKES 2>/dev/null' EXIT INT TERM; \
-	export AZURE_CA_BUNDLE=$(CURDIR)/$(FAKES_DIR)/ca.pem CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET); \
+	export AZURE_CA_BUNDLE=$(CURDIR)/$(FAKES_DIR)/ca.pem CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET) \
+		CLIENTELING_ALLOWED_HOSTS_EXTRA=$${CLIENTELING_ALLOWED_HOSTS_EXTRA:-127.0.0.1}; \
 	$(BIN)/python manage.py insights_demo --wait 30 || \
 		echo "Customer analytics stays off: the fake services did not start (ports 8441-8443 busy?)"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

@@ -144,6 +144,8 @@ def fakes(azure_fakes, settings, monkeypatch):
     from clienteling.insights import client, provider, secrets
 
     settings.AZURE_CA_BUNDLE = azure_fakes.ca_file
+    # The fakes listen on loopback: the operator's allow-list admits them (R-SEC-1).
+    settings.CLIENTELING_ALLOWED_HOSTS_EXTRA = ["127.0.0.1"]
     monkeypatch.setenv("CLIENTELING_KEYVAULT_CLIENT_SECRET", VAULT_READER_SECRET)
     secrets.forget_secrets()
     client.forget_tokens()

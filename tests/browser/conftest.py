@@ -67,6 +67,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, azure_fakes) -> Iterat
     env["DJANGO_SETTINGS_MODULE"] = "clienteling.config.settings"
     env.pop("REDIS_URL", None)
     env["AZURE_CA_BUNDLE"] = azure_fakes.ca_file
+    env["CLIENTELING_ALLOWED_HOSTS_EXTRA"] = "127.0.0.1"
     env["CLIENTELING_KEYVAULT_CLIENT_SECRET"] = VAULT_READER_SECRET
     base_url = os.environ.get("DATABASE_URL", "")
     dropped: str | None = None

@@ -49,13 +49,58 @@ def test_the_newest_version_of_a_vault_secret_wins(fakes):
     assert secret_resolve("vault://retail/rotated", fresh=True).value == "new"
 
 
-def test_env_and_file_references(monkeypatch, tmp_path):
-    monkeypatch.setenv("CI_KEY", "from-env")
+def test_env_and_file_references(monkeypatch, tmp_path, settings):
+    monkeypatch.setenv("CLIENTELING_SECRET_CI_KEY", "from-env")
+    settings.CLIENTELING_SECRETS_DIR = str(tmp_path)
     path = tmp_path / "ci.key"
     path.write_text("from-file\n")
 
-    assert secret_resolve("env://CI_KEY", fresh=True).value == "from-env"
+    assert secret_resolve("env://CLIENTELING_SECRET_CI_KEY", fresh=True).value == "from-env"
     assert secret_resolve(f"file://{path}", fresh=True).value == "from-file"
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "SECRET_KEY", "PATH"])
+def test_an_env_reference_reads_only_clienteling_secret_variables(monkeypatch, variable):
+    """R-SEC-1: a back-office user cannot make the product read its own configuration."""
+    monkeypatch.setenv(variable, "private")
+
+    with pytest.raises(SecretError, match="CLIENTELING_SECRET_"):
+        secret_resolve(f"env://{variable}", fresh=True)
+
+
+def test_a_file_reference_reads_only_inside_the_secrets_directory(tmp_path, settings):
+    """R-SEC-1: not /etc/shadow, not through "..", not through a link out; and the answer
+    for a file that exists outside is the same as for one that does not."""
+    inside = tmp_path / "secrets"
+    inside.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("private")
+    (inside / "link").symlink_to(outside)
+    settings.CLIENTELING_SECRETS_DIR = str(inside)
+
+    answers = set()
+    for reference in (
+        "file:///etc/passwd",
+        "file:///proc/self/environ",
+        f"file://{inside}/../outside.txt",
+        f"file://{inside}/link",
+        f"file://{inside}/absent",
+        f"file://{inside}",
+    ):
+        with pytest.raises(SecretError) as error:
+            secret_resolve(reference, fresh=True)
+        answers.add(str(error.value).replace(reference.removeprefix("file://"), "PATH", 1))
+
+    assert len(answers) == 1
+
+
+def test_file_references_are_off_without_a_secrets_directory(tmp_path, settings):
+    settings.CLIENTELING_SECRETS_DIR = ""
+    path = tmp_path / "key"
+    path.write_text("k")
+
+    with pytest.raises(SecretError, match="CLIENTELING_SECRETS_DIR"):
+        secret_resolve(f"file://{path}", fresh=True)
 
 
 @pytest.mark.parametrize(
@@ -64,8 +109,8 @@ def test_env_and_file_references(monkeypatch, tmp_path):
         ("plain-text-secret", "is not a secret reference"),
         ("vault://unknown/x", "No key vault named unknown"),
         ("vault://retail/absent", "has no secret named absent"),
-        ("env://NOT_SET_ANYWHERE", "NOT_SET_ANYWHERE is not set"),
-        ("file:///nonexistent/key", "cannot be read"),
+        ("env://CLIENTELING_SECRET_NOT_SET", "CLIENTELING_SECRET_NOT_SET is not set"),
+        ("file:///nonexistent/key", "file:// references are off"),
     ],
 )
 def test_a_bad_reference_says_why(fakes, reference, says):

@@ -249,3 +249,8 @@ INSIGHTS_FRESH_SECONDS = env_int("INSIGHTS_FRESH_SECONDS", 900)
 AZURE_CA_BUNDLE = env_str("AZURE_CA_BUNDLE")
 # The client secret that opens the Key Vault itself: from the environment, never the database.
 KEYVAULT_CLIENT_SECRET_VARIABLE = "CLIENTELING_KEYVAULT_CLIENT_SECRET"
+# Secret references (R-SEC-1): file:// reads only inside this directory (unset: no file://
+# references); env:// reads only variables named CLIENTELING_SECRET_…
+CLIENTELING_SECRETS_DIR = env_str("CLIENTELING_SECRETS_DIR")
+# Hosts besides Microsoft's that may receive credentials ("host" or "host:port").
+CLIENTELING_ALLOWED_HOSTS_EXTRA = env_list("CLIENTELING_ALLOWED_HOSTS_EXTRA")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import ssl
 import threading
 import time
@@ -17,6 +18,7 @@ import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from clienteling.insights.endpoints import endpoint_problem
 from clienteling.insights.models import ServiceKind
 from clienteling.insights.secrets import DEFAULT_AUTHORITY, Secret
 
@@ -25,18 +27,41 @@ TOKEN_MARGIN = 300
 PAGE_SIZE = 500
 
 
-ServiceErrorKind = Literal["secret", "auth", "environment", "property", "throttled", "unavailable"]
+ServiceErrorKind = Literal[
+    "secret", "auth", "environment", "property", "throttled", "unavailable", "endpoint"
+]
 
 
 class ServiceError(Exception):
     """The analytics service did not answer as hoped, for the reason ``kind`` names."""
 
     def __init__(
-        self, kind: ServiceErrorKind, message: str, *, retry_after: float | None = None
+        self,
+        kind: ServiceErrorKind,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        field: str | None = None,
+        code: str = "",
+        remote_detail: str = "",
     ) -> None:
         super().__init__(message)
+        # The answer's status and short error code, e.g. "HTTP 400 BadRequest".
+        self.code = code
         self.kind = kind
         self.retry_after = retry_after
+        # The settings field at fault, when the error itself knows it.
+        self.field = field
+        # What the service said, only to match it against the settings; never shown to a
+        # user nor stored (R-SEC-1).
+        self.remote_detail = remote_detail
+
+
+def _require_endpoint(url: str, field: str) -> None:
+    """Credentials and tokens go only to an allowed endpoint (R-SEC-1)."""
+    problem = endpoint_problem(url)
+    if problem is not None:
+        raise ServiceError("endpoint", problem, field=field)
 
 
 @dataclass(frozen=True)
@@ -96,6 +121,7 @@ def token(connection: Connection, secret: Secret, *, timeout: float) -> str:
         return held[0]
     authority = (connection.authority_host or DEFAULT_AUTHORITY).rstrip("/")
     url = f"{authority}/{quote(connection.tenant_id, safe='')}/oauth2/v2.0/token"
+    _require_endpoint(url, "authority_host")
     try:
         response = http().post(
             url,
@@ -114,13 +140,10 @@ def token(connection: Connection, secret: Secret, *, timeout: float) -> str:
         ) from None
     body = _json(response)
     if response.status_code != 200 or "access_token" not in body:
-        description = str(
-            body.get("error_description") or body.get("error") or response.status_code
-        )
         raise ServiceError(
             "auth",
-            _("Microsoft Entra ID refused the application's credentials: %(reason)s")
-            % {"reason": description.splitlines()[0][:300]},
+            _("Microsoft Entra ID refused the application's credentials (%(status)s).")
+            % {"status": _entra_code(response.status_code, body)},
         )
     access_token = str(body["access_token"])
     with _tokens_lock:
@@ -129,7 +152,28 @@ def token(connection: Connection, secret: Secret, *, timeout: float) -> str:
 
 
 def _reason(error: BaseException) -> str:
-    return (str(error) or type(error).__name__).splitlines()[0][:200]
+    """A failed connection, by its kind (ConnectError, ReadTimeout …)."""
+    return type(error).__name__
+
+
+SAFE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+def _entra_code(status: int, body: dict[str, Any]) -> str:
+    """Entra ID's status, error and AADSTS numbers, which name the cause exactly."""
+    numbers = body.get("error_codes")
+    tags = (
+        [f"AADSTS{n}" for n in numbers if isinstance(n, int)] if isinstance(numbers, list) else []
+    )
+    return " ".join([_answer_code(status, body.get("error")), *tags[:3]])
+
+
+def _answer_code(status: int, code: Any) -> str:
+    """All that is said of an answer: its status, and its error code when it is a short
+    token such as invalid_client or 0x80060888; never the service's own sentence."""
+    if isinstance(code, str) and SAFE_CODE.match(code):
+        return f"HTTP {status} {code}"
+    return f"HTTP {status}"
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -178,6 +222,8 @@ def measures_fetch(
     found: dict[str, dict[str, Any]] = {}
     attempt = 0
     while url is not None:
+        # The first URL from the settings; the next ones (@odata.nextLink) from the answer.
+        _require_endpoint(url, "service_url")
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ServiceError("unavailable", _("The analytics service did not answer in time."))
@@ -240,7 +286,13 @@ def measures_fetch(
                 % {"environment": connection.environment_id, "reason": message},
             )
         if status == 400:
-            raise ServiceError("property", message)
+            raise ServiceError(
+                "property",
+                _("The analytics service does not know a property the settings name (%(status)s).")
+                % {"status": message},
+                code=message,
+                remote_detail=_remote_text(response),
+            )
         attempt += 1
         if status >= 500 and _backoff(attempt, deadline, None):
             continue
@@ -274,9 +326,14 @@ def _collect(
 
 def _service_message(response: httpx.Response) -> str:
     error = _json(response).get("error")
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"]).splitlines()[0][:300]
-    return f"HTTP {response.status_code}"
+    return _answer_code(
+        response.status_code, error.get("code") if isinstance(error, dict) else None
+    )
+
+
+def _remote_text(response: httpx.Response) -> str:
+    error = _json(response).get("error")
+    return str(error.get("message", "")) if isinstance(error, dict) else ""
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -9,11 +9,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.insights.endpoints import validate_endpoint
 from clienteling.organization.models import LegalEntity
 
 
 class HttpsURLField(models.URLField):
-    """A URL of a Microsoft endpoint: typed without a scheme, it means https://."""
+    """A URL of a Microsoft endpoint: typed without a scheme, it means https://; only an
+    endpoint that may receive credentials is accepted (R-SEC-1)."""
+
+    default_validators = [*models.URLField.default_validators, validate_endpoint]
 
     def formfield(  # type: ignore[override]
         self, **kwargs: Any

@@ -3,10 +3,13 @@ turns it into the value, in memory, when it is needed.
 
 - ``vault://<vault-name>/<secret-name>``: Azure Key Vault, opened with the connection HQ set
   up under that name (``KeyVault``) and a client secret from the environment;
-- ``env://VARIABLE``: an environment variable of the web processes;
-- ``file:///absolute/path``: a file readable by the web processes (e.g. a mounted secret).
+- ``env://CLIENTELING_SECRET_NAME``: an environment variable of the web processes, only
+  one named ``CLIENTELING_SECRET_…`` (never DATABASE_URL or SECRET_KEY);
+- ``file:///absolute/path``: a file inside ``CLIENTELING_SECRETS_DIR`` (e.g. a mounted
+  secret), never outside it, not through ``..`` nor a link.
 
-Errors say what went wrong with the reference, never the value.
+Errors say what went wrong with the reference, never the value, never whether a file
+outside the secrets directory exists, and never the words of a remote answer (R-SEC-1).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clienteling.insights.endpoints import endpoint_problem
 from clienteling.insights.models import KeyVault, SecretStatus
 
 REFERENCE = re.compile(
@@ -31,6 +35,7 @@ REFERENCE = re.compile(
     r"|env://(?P<variable>[A-Za-z_][A-Za-z0-9_]*)"
     r"|file://(?P<path>/.+))$"
 )
+ENV_PREFIX = "CLIENTELING_SECRET_"
 # A resolved secret is kept in this process's memory only, for this long.
 MEMORY_SECONDS = 300
 WARN_DAYS = 30
@@ -56,9 +61,14 @@ def reference_check(reference: str) -> re.Match[str]:
         raise SecretError(
             _(
                 "%(reference)s is not a secret reference: use vault://<vault-name>/<secret-name>, "
-                "env://VARIABLE or file:///path."
+                "env://CLIENTELING_SECRET_NAME or file:///path."
             )
             % {"reference": reference}
+        )
+    if match["variable"] and not match["variable"].startswith(ENV_PREFIX):
+        raise SecretError(
+            _("env:// references may only name variables that begin with %(prefix)s.")
+            % {"prefix": ENV_PREFIX}
         )
     return match
 
@@ -93,19 +103,35 @@ def secret_resolve(reference: str, *, fresh: bool = False, vault: KeyVault | Non
             )
         secret = Secret(value, None)
     else:
-        path = Path(match["path"])
-        try:
-            secret = Secret(path.read_text(encoding="utf-8").strip(), None)
-        except OSError as error:
-            raise SecretError(
-                _("The file %(path)s cannot be read: %(reason)s")
-                % {"path": path, "reason": error.strerror}
-            ) from None
-        if not secret.value:
-            raise SecretError(_("The file %(path)s is empty.") % {"path": path})
+        secret = Secret(_from_file(match["path"]), None)
     with _lock:
         _memory[reference] = (now, secret)
     return secret
+
+
+def _from_file(raw_path: str) -> str:
+    """A file's text, only inside the secrets directory; the same answer for a file that
+    does not exist and one that may not be read, so the reference tells nothing else."""
+    directory = settings.CLIENTELING_SECRETS_DIR
+    if not directory:
+        raise SecretError(
+            _("file:// references are off: the operator has not set CLIENTELING_SECRETS_DIR.")
+        )
+    root = os.path.realpath(directory)
+    path = os.path.realpath(raw_path)  # follows links and "..", so neither leads out
+    unreadable = SecretError(
+        _("The file %(path)s cannot be read as a secret: it must be a non-empty file in %(dir)s.")
+        % {"path": raw_path, "dir": directory}
+    )
+    if os.path.commonpath([root, path]) != root or path == root:
+        raise unreadable
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise unreadable from None
+    if not value:
+        raise unreadable
+    return value
 
 
 def forget_secrets() -> None:
@@ -129,6 +155,12 @@ def _from_vault(vault_name: str, secret_name: str, vault: KeyVault | None) -> Se
         raise SecretError(
             _("No key vault named %(name)s is set up in the back office.") % {"name": vault_name}
         )
+    for url in (vault.vault_url, vault.authority_host or DEFAULT_AUTHORITY):
+        problem = endpoint_problem(url)
+        if problem is not None:
+            raise SecretError(
+                _("Key vault %(vault)s: %(problem)s") % {"vault": vault_name, "problem": problem}
+            )
     variable = settings.KEYVAULT_CLIENT_SECRET_VARIABLE
     client_secret = os.environ.get(variable)
     if not client_secret:
@@ -157,13 +189,13 @@ def _from_vault(vault_name: str, secret_name: str, vault: KeyVault | None) -> Se
         ) from None
     except ClientAuthenticationError as error:
         raise SecretError(
-            _("Key vault %(vault)s refused the connection's credentials: %(reason)s")
-            % {"vault": vault_name, "reason": _first_line(error)}
+            _("Key vault %(vault)s refused the connection's credentials (%(status)s).")
+            % {"vault": vault_name, "status": _status(error)}
         ) from None
     except (ServiceRequestError, HttpResponseError) as error:
         raise SecretError(
-            _("Key vault %(vault)s cannot be reached: %(reason)s")
-            % {"vault": vault_name, "reason": _first_line(error)}
+            _("Key vault %(vault)s cannot be reached (%(status)s).")
+            % {"vault": vault_name, "status": _status(error)}
         ) from None
     finally:
         client.close()
@@ -176,8 +208,11 @@ def _from_vault(vault_name: str, secret_name: str, vault: KeyVault | None) -> Se
     return Secret(found.value, found.properties.expires_on)
 
 
-def _first_line(error: BaseException) -> str:
-    return str(getattr(error, "message", None) or error).strip().splitlines()[0][:300]
+def _status(error: BaseException) -> str:
+    """What may be said of a failed call: its HTTP status or the kind of failure, never
+    the text the other side sent."""
+    status = getattr(error, "status_code", None)
+    return f"HTTP {status}" if isinstance(status, int) else type(error).__name__
 
 
 def secret_reference_validate(reference: str) -> SecretStatus:

@@ -58,7 +58,14 @@ def insights_connection_check(*, row: InsightsSettings) -> str:
             deadline=time.monotonic() + CHECK_SECONDS,
         )
     except ServiceError as error:
-        raise Invalid(str(error), field=_field_of(error, row), rule=error.kind) from None
+        field = _field_of(error, row)
+        message = str(error)
+        if error.kind == "property" and field in MEASURE_FIELDS:
+            message = _("The analytics service has no measure %(measure)s (%(status)s).") % {
+                "measure": getattr(row, field),
+                "status": error.code,
+            }
+        raise Invalid(message, field=field, rule=error.kind) from None
     if customer.account not in found:
         raise Invalid(
             _(
@@ -81,6 +88,8 @@ def insights_connection_check(*, row: InsightsSettings) -> str:
 
 
 def _field_of(error: ServiceError, row: InsightsSettings) -> str:
+    if error.field is not None:
+        return error.field
     if error.kind == "auth":
         return "client_id"
     if error.kind == "environment":
@@ -88,7 +97,8 @@ def _field_of(error: ServiceError, row: InsightsSettings) -> str:
     if error.kind == "property":
         for field_name in MEASURE_FIELDS:
             name = getattr(row, field_name)
-            if name and f"'{name}'" in str(error):
+            # The service's own words only pick the field; they are never shown.
+            if name and f"'{name}'" in error.remote_detail:
                 return field_name
         return "alternate_customer_id"
     return "service_url"
