@@ -153,5 +153,6 @@ def test_an_answer_of_entra_id_is_shown_by_its_codes_only(legal_entity, fakes):
     saved.secret_reference = "vault://retail/wrong-secret"
     saved.save()
     problem = insights_settings_validate(row=saved)
+    assert problem is not None
     assert "AADSTS7000215" in problem
     assert "Invalid client secret" not in InsightsSettings.objects.get().problem
