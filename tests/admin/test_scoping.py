@@ -34,6 +34,7 @@ BACK_OFFICE_APPS = (
     "timeline",
     "insights",
     "api",
+    "axes",
     "auth",
 )
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label_lower)

@@ -8,5 +8,6 @@ from clienteling.backoffice import (  # noqa: F401 (registration on import)
     customers,
     insights,
     organization,
+    security,
     timeline,
 )

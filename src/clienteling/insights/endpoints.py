@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 # Entra ID authorities, Key Vault and Dataverse / Customer Insights hosts of the public,
 # US government and China clouds.
@@ -56,8 +55,3 @@ def validate_endpoint(value: str) -> None:
     problem = endpoint_problem(value)
     if problem is not None:
         raise ValidationError(problem, code="endpoint_not_allowed")
-
-
-ENDPOINT_HELP = gettext_lazy(
-    "https only, on Microsoft's hosts or one the operator allows (CLIENTELING_ALLOWED_HOSTS_EXTRA)."
-)

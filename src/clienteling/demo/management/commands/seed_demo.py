@@ -75,7 +75,16 @@ ROLES: dict[str, list[Operation]] = {
 # The HQ back-office role (R-SEC-3): every permission of the product's apps and of logins
 # and roles (auth's users and groups), for a staff user who is not a superuser.
 HQ_ROLE = "HQ administrator"
-HQ_APPS = ("organization", "customers", "attributes", "clientbooks", "timeline", "insights", "api")
+HQ_APPS = (
+    "organization",
+    "customers",
+    "attributes",
+    "clientbooks",
+    "timeline",
+    "insights",
+    "api",
+    "axes",
+)
 HQ_AUTH_MODELS = ("user", "group")
 
 
