@@ -20,7 +20,7 @@ from clienteling.attributes.models import (
     DataType,
 )
 from clienteling.clientbooks.models import ClientelingParameters, MembershipMode, NumberSequence
-from clienteling.customers.models import Customer
+from clienteling.customers.models import Customer, name_sort_key, search_key
 from clienteling.organization.access import Operation
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 
@@ -135,7 +135,8 @@ class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda o: f"{o.account.lower()}@example.com")
     phone = factory.Sequence(lambda n: f"+39 02 {n:07d}")
-    sort_name = factory.LazyAttribute(lambda o: f"{o.last_name} {o.first_name}".casefold())
+    sort_name = factory.LazyAttribute(lambda o: name_sort_key(o.first_name, o.last_name))
+    search_name = factory.LazyAttribute(lambda o: search_key(o.first_name, o.last_name, o.email))
     phone_digits = factory.LazyAttribute(lambda o: "".join(ch for ch in o.phone if ch.isdigit()))
 
 

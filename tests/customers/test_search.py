@@ -6,6 +6,7 @@ import pytest
 
 from clienteling.core.errors import Invalid
 from clienteling.customers.selectors import SearchScope, customer_search
+from clienteling.customers.services import customer_create
 from tests.factories import CustomerFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +130,31 @@ def test_search_never_returns_another_legal_entitys_customers(
     CustomerFactory.create(legal_entity=other_legal_entity, account="LT1", last_name="Rossi")
 
     assert "LT1" not in search(giulia, legal_entity, store, "rossi", all_stores=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Niccolò", "niccolò", "NICCOLÒ", "Niccolo\u0300", "NICCOLO\u0300", "ＮＩＣＣＯＬÒ"],
+)
+def test_search_ignores_case_and_how_an_accent_was_typed(giulia, store, legal_entity, query):
+    """A name stored precomposed is found by any case and by a combining accent (NFKC +
+    case folding on write and query), on SQLite as on PostgreSQL."""
+    found = CustomerFactory.create(
+        legal_entity=legal_entity, first_name="Niccolò", last_name="Machiavelli"
+    )
+    scope = SearchScope(legal_entity, store, all_stores=True)
+
+    results = customer_search(actor=giulia, scope=scope, query=query)
+
+    assert list(results) == [found]
+
+
+def test_a_name_typed_with_a_combining_accent_is_found_by_the_precomposed_one(
+    giulia, store, legal_entity
+):
+    stored = customer_create(
+        legal_entity=legal_entity, account="IT777", first_name="Nicco\u0300lo", last_name="Rossi"
+    )
+    scope = SearchScope(legal_entity, store, all_stores=True)
+
+    assert list(customer_search(actor=giulia, scope=scope, query="Niccòlo")) == [stored]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import Attribute, DataType
 from clienteling.core.errors import Invalid
+from clienteling.core.text import folded
 
 TypedValue = str | Decimal | dt.date | bool
 TRUE_WORDS = {"true", "yes", "1", "on", "y"}
@@ -171,5 +172,5 @@ def slot_columns(slot: str, value: TypedValue | None) -> dict[str, Any]:
         assert isinstance(value, dt.date)
         return {slot: value, f"md_{n}": month_day(value)}
     if family == "text" and isinstance(value, str):
-        return {slot: value.casefold()}
+        return {slot: folded(value)}
     return {slot: value}

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from clienteling.attributes.models import Attribute, AttributeValue, DataType
 from clienteling.attributes.values import TypedValue, month_day, parse_value
 from clienteling.core.errors import Invalid
+from clienteling.core.text import folded
 from clienteling.customers.models import phone_digits
 
 MAX_UPCOMING_DAYS = 366
@@ -198,7 +199,7 @@ def _is_leap(year: int) -> bool:
 def apply_filter(queryset: QuerySet, card_filter: CardFilter, today: dt.date) -> QuerySet:
     """Narrow card rows (Membership or StoreEntry) by ``card_filter``."""
     for word in card_filter.text.split()[:MAX_TEXT_TERMS]:
-        term = word.casefold()
+        term = folded(word)
         digits = phone_digits(word)
         if digits and len(digits) >= len(word.strip("+()-. ")) - 1:
             queryset = queryset.filter(
@@ -244,9 +245,8 @@ def _value_q(criterion: Criterion, today: dt.date, columns: dict[str, str]) -> Q
     condition = Q()
     if criterion.one_of:
         if column.startswith("text_"):
-            # Text slots hold case-folded values, so equality ignores case and uses the index.
-            folded = [str(v).casefold() for v in criterion.one_of]
-            condition &= Q(**{f"{column}__in": folded})
+            # Text slots hold folded values (core.text.folded), so equality ignores case and uses the index.
+            condition &= Q(**{f"{column}__in": [folded(str(v)) for v in criterion.one_of]})
         elif column == "value_text":
             any_of = Q()
             for value in criterion.one_of:

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from clienteling.attributes.models import SLOT_NAMES, Attribute, AttributeValue
 from clienteling.attributes.values import slot_columns
 from clienteling.clientbooks.models import Membership, StoreEntry
+from clienteling.core.text import folded
 from clienteling.customers.models import Customer
 from clienteling.organization.models import Store, Worker
 
@@ -21,12 +22,20 @@ BATCH = 2000
 
 
 def search_text(customer: Customer) -> str:
-    """What free-text filters match: name, email and phone digits, case-folded."""
-    return " ".join(
-        part
-        for part in (customer.first_name, customer.last_name, customer.email, customer.phone_digits)
-        if part
-    ).casefold()[:400]
+    """What free-text filters match: name, email and phone digits, normalised and
+    case-folded (``core.text.folded``)."""
+    return folded(
+        " ".join(
+            part
+            for part in (
+                customer.first_name,
+                customer.last_name,
+                customer.email,
+                customer.phone_digits,
+            )
+            if part
+        )
+    )[:400]
 
 
 def empty_slots() -> dict[str, Any]:

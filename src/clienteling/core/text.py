@@ -5,10 +5,17 @@ lone surrogate, and a CSV or a mail header cannot carry the rest safely."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def folded(value: str) -> str:
+    """Text as search compares it: Unicode-normalised (NFKC, so a letter typed with a
+    combining accent equals the precomposed one) and case-folded, on either database."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
 
 
 def is_safe_text(value: str) -> bool:

@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.core.text import folded
 from clienteling.organization.models import AddressBook, LegalEntity
 
 ACCOUNT_VALIDATOR = RegexValidator(
@@ -29,7 +30,13 @@ def phone_digits(phone: str) -> str:
 
 def name_sort_key(first_name: str, last_name: str) -> str:
     """How customers sort by name: family name, then given name, case-insensitively."""
-    return f"{last_name} {first_name}".strip().casefold()
+    return folded(f"{last_name} {first_name}".strip())
+
+
+def search_key(first_name: str, last_name: str, email: str) -> str:
+    """What customer search matches names and e-mail against: normalised and case-folded,
+    so that 'NICCOLÒ', 'niccolò' and 'Niccolo' + a combining accent find the same customer."""
+    return folded(" ".join(part for part in (first_name, last_name, email) if part))[:400]
 
 
 class Customer(models.Model):
@@ -63,6 +70,9 @@ class Customer(models.Model):
         AddressBook, related_name="customers", verbose_name=_("store address books"), blank=True
     )
     sort_name = models.CharField(_("sort name"), max_length=170, editable=False, db_index=False)
+    search_name = models.CharField(
+        _("search key"), max_length=400, editable=False, default="", db_index=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -96,3 +106,4 @@ class Customer(models.Model):
         """Keep the search and sort columns in step with the contact data."""
         self.phone_digits = phone_digits(self.phone)
         self.sort_name = name_sort_key(self.first_name, self.last_name)
+        self.search_name = search_key(self.first_name, self.last_name, self.email)

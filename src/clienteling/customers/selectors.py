@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from clienteling.core.errors import Invalid, NotFound
 from clienteling.core.pagination import KeysetPage, SortKey, keyset_page
+from clienteling.core.text import folded
 from clienteling.customers.models import Customer, phone_digits
 from clienteling.organization.access import Operation, Scope, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
@@ -64,12 +65,9 @@ def customer_get(
 
 
 def _keyword_q(keyword: str) -> Q:
-    condition = (
-        Q(first_name__icontains=keyword)
-        | Q(last_name__icontains=keyword)
-        | Q(email__icontains=keyword)
-        | Q(account__iexact=keyword)
-    )
+    # The stored key is normalised and case-folded on write; so is the keyword here, so
+    # the match is the same on SQLite (whose LIKE folds ASCII only) and PostgreSQL.
+    condition = Q(search_name__contains=folded(keyword)) | Q(account__iexact=keyword)
     digits = phone_digits(keyword)
     if len(digits) >= 3:
         condition |= Q(phone_digits__contains=digits)

@@ -43,7 +43,7 @@ from clienteling.clientbooks.models import (
 )
 from clienteling.clientbooks.readmodel import empty_slots, search_text, stores_of_owner
 from clienteling.clientbooks.services import attribute_slots_sync
-from clienteling.customers.models import Customer, name_sort_key, phone_digits
+from clienteling.customers.models import Customer, name_sort_key, phone_digits, search_key
 from clienteling.demo.production import refuse_production
 from clienteling.organization.access import Operation
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
@@ -458,8 +458,8 @@ class Command(BaseCommand):
         columns = [
             "id", "legal_entity_id", "account", "first_name", "last_name", "email", "phone",
             "phone_digits", "street", "city", "postal_code", "country", "preferred_language",
-            "consent_email", "consent_phone", "consent_sms", "sort_name", "created_at",
-            "updated_at",
+            "consent_email", "consent_phone", "consent_sms", "sort_name", "search_name",
+            "created_at", "updated_at",
         ]  # fmt: skip
         value_columns = [
             "legal_entity_id", "customer_id", "attribute_id", "value_text", "value_number",
@@ -498,7 +498,8 @@ class Command(BaseCommand):
                     (
                         customer_id, entity.pk, f"C{n:07d}", first_name, last_name, email, phone,
                         phone_digits(phone), f"Via Roma {n % 200 + 1}", "Milano", "20121", "IT",
-                        "it", n % 3 == 0, n % 4 == 0, n % 5 == 0, sort_name, self.now, self.now,
+                        "it", n % 3 == 0, n % 4 == 0, n % 5 == 0, sort_name,
+                        search_key(first_name, last_name, email), self.now, self.now,
                     )
                 )  # fmt: skip
                 chosen = [a for a in first if self.rng.random() < 0.9]
