@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clienteling.api.services import api_token_create
+from clienteling.backoffice.organization import PRODUCT_APPS
 from clienteling.backoffice.scoping import ScopedAdminMixin
 from clienteling.customers.models import Customer
 from clienteling.insights.models import InsightsSettings
@@ -26,17 +27,7 @@ from tests.factories import CustomerFactory, UserFactory, book_add
 
 pytestmark = pytest.mark.django_db
 
-BACK_OFFICE_APPS = (
-    "organization",
-    "customers",
-    "attributes",
-    "clientbooks",
-    "timeline",
-    "insights",
-    "api",
-    "axes",
-    "auth",
-)
+BACK_OFFICE_APPS = (*PRODUCT_APPS, "axes", "auth")
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label_lower)
 # Typed as scoped for the parameter lists below; the first test checks that every admin is.
 SCOPED = [a for _m, a in REGISTERED if isinstance(a, ScopedAdminMixin)]

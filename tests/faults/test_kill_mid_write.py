@@ -20,6 +20,8 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
+from tests.browser.conftest import _postgres_admin
+
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 5000
 KILLS = 20
@@ -126,15 +128,6 @@ print(json.dumps({
 """
 
 
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        urlunparse(urlparse(url)._replace(path="/postgres")), autocommit=True
-    ) as c:
-        c.execute(sql)
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -144,7 +137,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     dropped = None
     if base.startswith(("postgres://", "postgresql://")):
         dropped = f"faults_{uuid.uuid4().hex[:10]}"
-        _admin(base, f'CREATE DATABASE "{dropped}"')
+        _postgres_admin(base, f'CREATE DATABASE "{dropped}"')
         environment["DATABASE_URL"] = urlunparse(urlparse(base)._replace(path=f"/{dropped}"))
     else:
         environment["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('faults')}/db.sqlite3"
@@ -155,7 +148,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     shell(environment, SETUP % {"n": CUSTOMERS})
     yield environment
     if dropped:
-        _admin(base, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+        _postgres_admin(base, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
 
 
 def shell(environment: dict[str, str], code: str) -> str:
