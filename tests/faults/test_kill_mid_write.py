@@ -177,12 +177,19 @@ def killed(environment: dict[str, str], code: str, started: str, delay: float) -
     return len(writer.communicate()[0].strip()) > 0
 
 
+def finished_in(environment: dict[str, str], code: str) -> float:
+    """How long ``code`` takes when nobody stops it: the span the kills are spread over."""
+    started = time.monotonic()
+    shell(environment, code)
+    return time.monotonic() - started
+
+
 def test_a_reassignment_killed_midway_moves_all_or_nothing(env):
     rng = random.Random(7)
-    moves_done = 0
+    span = finished_in(env, MOVE)  # one whole move, as a reference
     killed_midway = 0
     for _round in range(KILLS):
-        finished = killed(env, MOVE, "moving", rng.uniform(0.0, 3.0))
+        finished = killed(env, MOVE, "moving", rng.uniform(0.0, span))
         after = state(env)
 
         assert len(after["owners"]) == 1, after
@@ -191,18 +198,18 @@ def test_a_reassignment_killed_midway_moves_all_or_nothing(env):
         assert after["entries_disagreeing"] == 0
         # The timeline records whole moves only: 5,000 events per committed move.
         assert after["reassigned_events"] % CUSTOMERS == 0
-        moves_done = after["reassigned_events"] // CUSTOMERS
         killed_midway += not finished
-    # The kills must have hit moves in flight, not only before or after them.
+    # The kills must have hit moves in flight, not only after them.
     assert killed_midway >= 5, killed_midway
-    assert moves_done >= 1
 
 
 def test_a_bulk_add_killed_midway_adds_all_or_nothing(env):
     rng = random.Random(11)
+    span = finished_in(env, ADD)
+    shell(env, UNDO_ADD)
     killed_midway = 0
     for _round in range(KILLS):
-        finished = killed(env, ADD, "adding", rng.uniform(0.0, 2.0))
+        finished = killed(env, ADD, "adding", rng.uniform(0.0, span))
         after = state(env, ADDED)
 
         assert after["memberships"] in (0, CUSTOMERS), after
