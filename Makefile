@@ -8,14 +8,16 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate demo test test-postgres lint format bench clean messages
+.PHONY: help install install-dev run worker migrate demo test test-postgres lint format bench loadtest clean messages
 
 help:
 	@echo "make run            serve the demo on http://127.0.0.1:$(PORT) (SQLite)"
+	@echo "make worker         the background-job worker alone (make run starts one)"
 	@echo "make test           the whole test suite on SQLite"
 	@echo "make test-postgres  the same suite on PostgreSQL (DATABASE_URL, default $(POSTGRES_URL))"
 	@echo "make lint           ruff, format check, mypy (src and tests), import contracts, Django checks, migrations"
 	@echo "make bench          the scale benchmark (docs/performance.md)"
+	@echo "make loadtest       50 associates for 2 minutes against gunicorn on PostgreSQL (LOADTEST_ARGS)"
 
 # The virtual environment, from the pinned lock files; re-made when they change.
 $(BIN)/.installed: requirements/base.txt pyproject.toml
@@ -42,16 +44,22 @@ demo: migrate
 # on 127.0.0.1:8441-8443 and turns analytics on for ITJW; they stop with the server.
 FAKES_DIR := var/fake-services
 DEMO_VAULT_SECRET := demo-vault-reader-secret
+# A background-job worker runs beside the server, and stops with it.
 run: demo
 	@rm -f $(FAKES_DIR)/fake-services.json
 	@CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET) $(BIN)/python manage.py fake_services \
 		--state-dir $(FAKES_DIR) & FAKES=$$!; \
-	trap 'kill $$FAKES 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py jobs_worker & WORKER=$$!; \
+	trap 'kill $$FAKES $$WORKER 2>/dev/null' EXIT INT TERM; \
 	export AZURE_CA_BUNDLE=$(CURDIR)/$(FAKES_DIR)/ca.pem CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET) \
 		CLIENTELING_ALLOWED_HOSTS_EXTRA=$${CLIENTELING_ALLOWED_HOSTS_EXTRA:-127.0.0.1}; \
 	$(BIN)/python manage.py insights_demo --wait 30 || \
 		echo "Customer analytics stays off: the fake services did not start (ports 8441-8443 busy?)"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The background-job worker alone, with the server's environment (DATABASE_URL, TASKS_BACKEND).
+worker: migrate
+	$(BIN)/python manage.py jobs_worker
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -87,6 +95,15 @@ bench: install-dev
 		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py migrate --no-input -v0 && \
 		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py bench $(BENCH_ARGS); \
 	fi
+
+# The load test: gunicorn (development settings, DEBUG off, persistent connections) on the
+# PostgreSQL benchmark database, which the command fills with the data set if absent.
+LOADTEST_DATABASE ?= $(or $(BENCH_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/bench)
+LOADTEST_ARGS ?=
+loadtest: install-dev
+	DATABASE_URL=$(LOADTEST_DATABASE) $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL=$(LOADTEST_DATABASE) DEBUG=0 DB_CONN_MAX_AGE=60 \
+		$(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

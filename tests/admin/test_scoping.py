@@ -20,6 +20,7 @@ from clienteling.backoffice.organization import PRODUCT_APPS
 from clienteling.backoffice.scoping import ScopedAdminMixin
 from clienteling.customers.models import Customer
 from clienteling.insights.models import InsightsSettings
+from clienteling.jobs.models import Job
 from clienteling.organization.models import LegalEntity, Worker
 from clienteling.timeline import services as timeline
 from clienteling.timeline.models import ActivityType
@@ -51,6 +52,9 @@ def lithuania(other_legal_entity, rasa):
     timeline.note_create(actor=rasa, customer=customer, text="Likes amber")
     InsightsSettings.objects.create(legal_entity=other_legal_entity, enabled=False)
     api_token_create(owner=rasa, name="till")
+    Job.objects.create(
+        kind="import.customers", legal_entity=other_legal_entity, started_by=rasa.user
+    )
     return {"customer": customer, "type": visit}
 
 

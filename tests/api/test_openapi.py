@@ -58,6 +58,7 @@ def test_the_operation_ids_are_the_published_ones(anonymous):
         ("timeline", "note_create"),
         ("timeline", "note_update"),
         ("timeline", "note_delete"),
+        ("jobs", "job_get"),
     }
 
 

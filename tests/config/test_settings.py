@@ -66,7 +66,7 @@ def test_postgres_url_is_split_into_django_settings():
         "6543",
         "clienteling",
     )
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"connect_timeout": 5, "sslmode": "require"}
 
 
 def test_sqlite_url_serialises_writers():

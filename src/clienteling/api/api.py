@@ -9,7 +9,14 @@ from ninja import NinjaAPI
 
 from clienteling.api import errors
 from clienteling.api.auth import BearerToken, BrowserSession
-from clienteling.api.routers import attributes, clientbooks, customers, organization, timeline
+from clienteling.api.routers import (
+    attributes,
+    clientbooks,
+    customers,
+    jobs,
+    organization,
+    timeline,
+)
 
 DESCRIPTION = """Clienteling for other systems: client books, customer cards, customers,
 their attribute values, activities and notes. Authenticate with `Authorization: Bearer <token>` (made by
@@ -40,6 +47,7 @@ TAGS = [
     {"name": "customers", "description": "Search, details, attribute values."},
     {"name": "attributes", "description": "The client book attribute group."},
     {"name": "timeline", "description": "Activity types, activities, notes, the timeline."},
+    {"name": "jobs", "description": "Background jobs: progress and outcome."},
 ]
 
 api = ClientelingAPI(
@@ -57,6 +65,7 @@ api.add_router("", clientbooks.router)
 api.add_router("", customers.router)
 api.add_router("", attributes.router)
 api.add_router("", timeline.router)
+api.add_router("", jobs.router)
 
 # The dynamic client book filters, documented as query parameters whose names follow a
 # pattern (HQ defines the attributes at run time). Other query parameters are ignored, so the

@@ -357,3 +357,27 @@ def json_value(value: Any) -> Value:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return str(value)
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    processed: int
+    total: int | None
+    accepted: int
+    rejected: int
+    error: str | None
+
+    @classmethod
+    def of(cls, job: Any) -> JobOut:
+        return cls(
+            id=job.pk,
+            kind=job.kind,
+            status=job.status,
+            processed=job.processed,
+            total=job.total,
+            accepted=job.accepted,
+            rejected=job.rejected,
+            error=job.error or None,
+        )

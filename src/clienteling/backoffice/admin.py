@@ -7,6 +7,7 @@ from clienteling.backoffice import (  # noqa: F401 (registration on import)
     clientbooks,
     customers,
     insights,
+    jobs,
     organization,
     security,
     timeline,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clienteling.backoffice.forms import ServiceCheckedForm
 from clienteling.backoffice.organization import PARAMETER_FIELDS
-from clienteling.backoffice.scoping import ScopedAdmin
+from clienteling.backoffice.scoping import RecordAdmin, ScopedAdmin
 from clienteling.clientbooks.models import (
     ClientBook,
     ClientelingParameters,
@@ -140,7 +140,7 @@ class ClientBookAdmin(ScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedAdmin):
+class MembershipAdmin(RecordAdmin):
     """Who is in which book: read here; the store app and the API change it, by the rules."""
 
     legal_entity_path = "legal_entity"
@@ -150,12 +150,3 @@ class MembershipAdmin(ScopedAdmin):
     search_fields = ("customer__account", "customer__last_name", "book__identifier")
     list_select_related = ("customer", "book__owner__user", "added_by__user")
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

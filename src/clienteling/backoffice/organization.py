@@ -35,6 +35,7 @@ PRODUCT_APPS = (
     "timeline",
     "insights",
     "api",
+    "jobs",
 )
 
 

@@ -130,6 +130,20 @@ class ScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """A model admin of the product."""
 
 
+class RecordAdmin(ScopedAdmin):
+    """Rows that record what happened (activities, memberships, jobs): HQ reads them here and
+    does not rewrite them."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ScopedInlineMixin:
     """Inlines show the rows of their parent, which is already scoped; their relation
     fields' choices still follow the user's legal entities."""

@@ -10,7 +10,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from clienteling.backoffice.scoping import ScopedAdmin, ScopedInlineMixin
+from clienteling.backoffice.scoping import RecordAdmin, ScopedAdmin, ScopedInlineMixin
+from clienteling.core.cache import SharedCacheUnavailable
 from clienteling.core.errors import DomainError
 from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note, NoteChange
 from clienteling.timeline.services import activity_type_save
@@ -42,6 +43,8 @@ class ActivityTypeAdmin(ScopedAdmin):
     def save_model(self, request: HttpRequest, obj: ActivityType, form: Any, change: bool) -> None:
         try:
             activity_type_save(activity_type=obj)
+        except SharedCacheUnavailable:
+            raise  # answered as a 503 page: the change was not made
         except DomainError as error:
             self.message_user(request, str(error.message), messages.ERROR)
 
@@ -71,23 +74,9 @@ class ActivityTypeAdmin(ScopedAdmin):
         )
 
 
-class RecordAdmin(ScopedAdmin):
-    """What associates recorded is their record: HQ reads it here and does not rewrite it."""
-
-    legal_entity_path = "legal_entity"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Activity)
 class ActivityAdmin(RecordAdmin):
+    legal_entity_path = "legal_entity"
     list_display = ("occurred_at", "customer", "type", "subject", "author", "store")
     list_filter = ("legal_entity", "type")
     search_fields = ("subject", "customer__account", "customer__last_name")
@@ -109,6 +98,7 @@ class NoteChangeInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Note)
 class NoteAdmin(RecordAdmin):
+    legal_entity_path = "legal_entity"
     list_display = ("created_at", "customer", "author", "short_text", "edited_at", "deleted_at")
     list_filter = ("legal_entity",)
     search_fields = ("text", "customer__account", "customer__last_name")
@@ -123,6 +113,7 @@ class NoteAdmin(RecordAdmin):
 
 @admin.register(BookEvent)
 class BookEventAdmin(RecordAdmin):
+    legal_entity_path = "legal_entity"
     list_display = (
         "occurred_at",
         "customer",

@@ -71,7 +71,11 @@ def database_from_url(url: str) -> dict[str, object]:
             "TEST": {"NAME": f"{name}.test-{os.getpid()}"},
         }
     if parsed.scheme in {"postgres", "postgresql"}:
-        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        options: dict[str, object] = {
+            # An unreachable server fails a request in seconds instead of hanging a worker.
+            "connect_timeout": 5,
+            **{key: values[-1] for key, values in parse_qs(parsed.query).items()},
+        }
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -124,8 +128,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves Swagger UI from its static files, not from a CDN
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "clienteling.core",
     "clienteling.organization",
+    "clienteling.jobs",
     "clienteling.customers",
     "clienteling.attributes",
     "clienteling.clientbooks",
@@ -150,6 +157,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clienteling.config.middleware.InputGuardMiddleware",
+    "clienteling.config.middleware.FailureMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -186,13 +194,32 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, failing soft when Redis is down (core/cache.py).
+            "BACKEND": "clienteling.core.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "clienteling"),
+            # A page waits at most this long for an unreachable Redis, once per process.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background jobs (R-JOB-1): django-tasks, queued in the database (no extra server), or in
+# Redis through RQ for many workers (TASKS_BACKEND=redis). `manage.py jobs_worker` runs them.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+if TASKS_BACKEND == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL")
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND is 'database' or 'redis'")
+# Uploaded imports and job results; with several hosts, a shared volume.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

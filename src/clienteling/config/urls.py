@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from clienteling.config.health import health
 
+handler500 = "clienteling.config.middleware.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("clienteling.api.urls")),

@@ -24,10 +24,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from clienteling.clientbooks.measures import MeasureDefinition, MeasureValue
+from clienteling.core.cache import forget
 from clienteling.insights.client import Connection, ServiceError, measures_fetch
 from clienteling.insights.models import InsightsSettings, KeyVault
 from clienteling.insights.secrets import SecretError, reference_check, secret_resolve
@@ -101,8 +101,7 @@ def settings_snapshot(legal_entity: LegalEntity) -> Snapshot:
 
 
 def forget_settings(legal_entity_id: int) -> None:
-    cache.delete(_settings_key(legal_entity_id))
-    transaction.on_commit(lambda: cache.delete(_settings_key(legal_entity_id)))
+    forget(_settings_key(legal_entity_id))
 
 
 def connection_of(row: InsightsSettings) -> Connection:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
+
+from clienteling.core.cache import forget
 
 T = TypeVar("T")
 # A safety net only: a missed invalidation cannot outlive this many seconds.
@@ -29,7 +30,5 @@ def activity_types_cached(legal_entity_id: int, load: Callable[[], T]) -> T:
 
 
 def forget_activity_types(legal_entity_id: int) -> None:
-    """Drop the cached types now and again at commit, so no reader re-caches the old rows
-    between the two."""
-    cache.delete(_key(legal_entity_id))
-    transaction.on_commit(lambda: cache.delete(_key(legal_entity_id)))
+    """Raises SharedCacheUnavailable when Redis cannot be reached: the change is refused."""
+    forget(_key(legal_entity_id))
