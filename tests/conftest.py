@@ -14,6 +14,12 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded and produced files (imports, rejects) go to the test's own directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def legal_entity(db):
     le = LegalEntityFactory.create(code="ITJW", name="Jewellery Italy")
@@ -29,6 +35,14 @@ def store(legal_entity):
 @pytest.fixture
 def giulia(store):
     return WorkerFactory.create(user__username="giulia", stores=[store])
+
+
+@pytest.fixture
+def hq(legal_entity):
+    """An HQ worker of ITJW who may import data and nothing else."""
+    return WorkerFactory.create(
+        user__username="hq_it", legal_entity=legal_entity, operations=[Operation.IMPORT_DATA]
+    )
 
 
 @pytest.fixture

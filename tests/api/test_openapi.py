@@ -59,6 +59,9 @@ def test_the_operation_ids_are_the_published_ones(anonymous):
         ("timeline", "note_update"),
         ("timeline", "note_delete"),
         ("jobs", "job_get"),
+        ("imports", "import_start"),
+        ("imports", "import_get"),
+        ("imports", "import_rejects"),
     }
 
 

@@ -13,6 +13,7 @@ from clienteling.api.routers import (
     attributes,
     clientbooks,
     customers,
+    imports,
     jobs,
     organization,
     timeline,
@@ -48,6 +49,10 @@ TAGS = [
     {"name": "attributes", "description": "The client book attribute group."},
     {"name": "timeline", "description": "Activity types, activities, notes, the timeline."},
     {"name": "jobs", "description": "Background jobs: progress and outcome."},
+    {
+        "name": "imports",
+        "description": "CSV files in: customers, values, books, activities, sales.",
+    },
 ]
 
 api = ClientelingAPI(
@@ -66,6 +71,7 @@ api.add_router("", customers.router)
 api.add_router("", attributes.router)
 api.add_router("", timeline.router)
 api.add_router("", jobs.router)
+api.add_router("", imports.router)
 
 # The dynamic client book filters, documented as query parameters whose names follow a
 # pattern (HQ defines the attributes at run time). Other query parameters are ignored, so the

@@ -381,3 +381,23 @@ class JobOut(Schema):
             rejected=job.rejected,
             error=job.error or None,
         )
+
+
+class ImportQueuedOut(Schema):
+    id: int = Field(..., description="The import's id, for GET /imports/{id}.")
+    job: int = Field(..., description="The background job's id, for GET /api/v1/jobs/{id}.")
+    status: Literal["queued"]
+
+
+class ImportOut(Schema):
+    id: int
+    kind: str = Field(..., description="customers, attribute-values, book-assignments, …")
+    status: Literal["queued", "running", "done", "failed"]
+    processed: int = Field(..., description="Lines read so far (the header not counted).")
+    total: int | None = Field(None, description="Lines in the file, once counted.")
+    imported: int = Field(..., description="Lines accepted.")
+    rejected: int = Field(..., description="Lines rejected; see rejects_url.")
+    error: str | None = Field(None, description="Why the import failed, when it did.")
+    rejects_url: str | None = Field(
+        None, description="The rejected lines (line, column, reason, then the line's columns)."
+    )

@@ -69,10 +69,12 @@ def card_columns(customers: Iterable[Customer]) -> dict[int, dict[str, Any]]:
 
 
 def refresh_customers(customer_ids: Iterable[int]) -> None:
-    """Copy the customers' current name, contact and slotted values onto all their card rows."""
+    """Copy the customers' current name, contact and slotted values onto all their card rows;
+    customers in no book (most of an import) cost one query per batch."""
     ids = list(customer_ids)
     for start in range(0, len(ids), BATCH):
-        chunk = Customer.objects.filter(id__in=ids[start : start + BATCH])
+        carded = Membership.objects.filter(customer_id__in=ids[start : start + BATCH])
+        chunk = Customer.objects.filter(id__in=carded.values("customer_id"))
         for customer_id, columns in card_columns(chunk).items():
             Membership.objects.filter(customer_id=customer_id).update(**columns)
             StoreEntry.objects.filter(customer_id=customer_id).update(**columns)

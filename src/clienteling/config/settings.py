@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "clienteling.clientbooks",
     "clienteling.timeline",
     "clienteling.insights",
+    "clienteling.dataio",
     "clienteling.storeapp",
     "clienteling.api",
     "clienteling.backoffice",

@@ -51,6 +51,8 @@ class Job(models.Model):
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
         ordering = ["-created_at", "-id"]
+        # Loading a retailer's files is HQ's; the grant sits with the jobs that run it.
+        permissions = [("import_data", _("Import data from files"))]
         indexes = [models.Index(fields=["legal_entity", "-created_at"])]
         constraints = [
             models.CheckConstraint(

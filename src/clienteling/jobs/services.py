@@ -69,6 +69,14 @@ class Progress:
         if time.monotonic() - self._written >= PROGRESS_EVERY:
             self.flush()
 
+    def set(self, processed: int, *, accepted: int, rejected: int) -> None:
+        """The counts so far, for work that keeps its own."""
+        self.advance(
+            processed - self.processed,
+            accepted=accepted - self.accepted,
+            rejected=rejected - self.rejected,
+        )
+
     def flush(self) -> None:
         Job.objects.filter(pk=self.job.pk).update(
             processed=self.processed, accepted=self.accepted, rejected=self.rejected

@@ -63,6 +63,11 @@ class Operation(enum.Enum):
         "customers.edit_customer_attributes",
         gettext_lazy("edit customer attribute values"),
     )
+    IMPORT_DATA = (
+        "import_data",
+        "jobs.import_data",
+        gettext_lazy("import data from files"),
+    )
 
     def __init__(self, api_name: str, permission: str, label: Promise) -> None:
         self.api_name = api_name

@@ -69,7 +69,7 @@ ASSOCIATE = [
 ROLES: dict[str, list[Operation]] = {
     "Sales associate": ASSOCIATE,
     "Sales associate (own book)": [op for op in ASSOCIATE if op != Operation.VIEW_STORE_BOOKS],
-    "Store manager": list(Operation),
+    "Store manager": [op for op in Operation if op is not Operation.IMPORT_DATA],
     "Customer service": [Operation.READ_CUSTOMER_DETAILS],
 }
 # The HQ back-office role (R-SEC-3): every permission of the product's apps and of logins
@@ -83,6 +83,7 @@ HQ_APPS = (
     "timeline",
     "insights",
     "api",
+    "jobs",
     "axes",
 )
 HQ_AUTH_MODELS = ("user", "group")

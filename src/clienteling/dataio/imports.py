@@ -1,0 +1,307 @@
+"""Reading a retailer's CSV files into the product (R-IO-2).
+
+A file is streamed with Python's ``csv`` module and handed in batches to the bulk path of the
+service that owns the data (``customers_upsert``, ``sales_upsert`` …), so every line meets the
+rules the store app and the API apply, and memory stays flat however long the file is. A line
+that breaks a rule is rejected with its line number, the column and the reason; the others
+are written. A file whose header is wrong is refused before any line is read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.utils.translation import gettext as _
+
+from clienteling.attributes.values import FALSE_WORDS, TRUE_WORDS
+from clienteling.core.errors import Invalid
+from clienteling.core.text import is_safe_text
+from clienteling.customers.services import customers_upsert
+from clienteling.dataio import columns as formats
+from clienteling.organization.models import LegalEntity
+
+BATCH = 2000
+# A field longer than this is a broken file (an unclosed quote swallowing the rest), not data.
+MAX_FIELD = 100_000
+
+Row = dict[str, str]
+Apply = Callable[[LegalEntity, Sequence[Row], frozenset[str]], dict[int, Invalid]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of file: its columns and the bulk service its lines go to. ``apply`` gets the
+    batch's rows (every column of the header, stripped) and the header's columns, and answers
+    the refused rows by index, each naming its column."""
+
+    name: str
+    columns: formats.Columns
+    apply: Apply
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind(name: str) -> Callable[[Apply], Apply]:
+    def register(apply: Apply) -> Apply:
+        KINDS[name] = Kind(name, formats.BY_KIND[name], apply)
+        return apply
+
+    return register
+
+
+def kind_get(name: str) -> Kind:
+    found = KINDS.get(name)
+    if found is None:
+        raise Invalid(
+            _("Unknown kind of import %(kind)s; use one of: %(kinds)s.")
+            % {"kind": name, "kinds": ", ".join(sorted(KINDS))},
+            field="kind",
+            rule="unknown",
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    column: str
+    reason: str
+    fields: list[str]
+
+
+@dataclass
+class Outcome:
+    imported: int = 0
+    rejected: int = 0
+    header: list[str] = field(default_factory=list)
+
+
+def count_lines(stream: IO[bytes]) -> int:
+    """The physical lines after the header, for progress (a quoted line break counts too)."""
+    stream.seek(0)
+    count = 0
+    last = b"\n"
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        count += chunk.count(b"\n")
+        last = chunk[-1:]
+    stream.seek(0)
+    return max(count + (last != b"\n") - 1, 0)
+
+
+def import_stream(
+    *,
+    kind: Kind,
+    legal_entity: LegalEntity,
+    stream: IO[bytes],
+    on_reject: Callable[[Reject], None],
+    on_progress: Callable[[int, int, int], None] = lambda processed, imported, rejected: None,
+) -> Outcome:
+    """Import every line of ``stream``. Raises Invalid, before writing anything, when the file
+    is not a CSV of the kind's columns. ``on_progress`` gets the lines processed, imported and
+    rejected so far, after each batch."""
+    text, reader = _open(stream)
+    try:
+        header = _header(kind, next(reader))
+        outcome = Outcome(header=header)
+        columns = frozenset(header)
+        batch: list[tuple[int, list[str], Row]] = []
+        pending: list[Reject] = []
+        for item in _rows(reader, header):
+            if isinstance(item, Reject):
+                pending.append(item)
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                _apply(kind, legal_entity, columns, batch, pending, outcome, on_reject)
+                batch, pending = [], []
+                on_progress(reader.line_num - 1, outcome.imported, outcome.rejected)
+        _apply(kind, legal_entity, columns, batch, pending, outcome, on_reject)
+        on_progress(reader.line_num - 1, outcome.imported, outcome.rejected)
+    finally:
+        text.detach()
+    return outcome
+
+
+def read_header(kind: Kind, stream: IO[bytes]) -> list[str]:
+    """The columns of the file's header; Invalid unless they are the kind's."""
+    text, reader = _open(stream)
+    try:
+        return _header(kind, next(reader))
+    finally:
+        text.detach()
+
+
+def _open(stream: IO[bytes]) -> tuple[io.TextIOWrapper, Any]:
+    """The file as text and as a CSV reader, with the delimiter of its header (Excel writes
+    ``;`` where the decimal separator is a comma)."""
+    # Bytes that are not UTF-8 become lone surrogates, which the text check then rejects
+    # on their own line and column; the rest of the file still imports.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    first = text.readline()
+    if not first.strip():
+        text.detach()
+        raise Invalid(_("The file is empty."), field="file", rule="empty")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return text, csv.reader(itertools.chain([first], text), delimiter=delimiter, strict=False)
+
+
+def _header(kind: Kind, raw: list[str]) -> list[str]:
+    header = [name.strip().lower() for name in raw]
+    for name in header:
+        if name not in kind.columns.all:
+            raise Invalid(
+                _("Unknown column %(column)s; the columns of %(kind)s are: %(columns)s.")
+                % {"column": name, "kind": kind.name, "columns": ", ".join(kind.columns.all)},
+                field=name or "header",
+                rule="unknown_column",
+            )
+    repeated = next((name for name in header if header.count(name) > 1), None)
+    if repeated is not None:
+        raise Invalid(
+            _("Column %(column)s appears twice.") % {"column": repeated},
+            field=repeated,
+            rule="duplicate_column",
+        )
+    missing = [name for name in kind.columns.all if name in kind.columns.required - set(header)]
+    if missing:
+        raise Invalid(
+            _("Column %(column)s is required.") % {"column": missing[0]},
+            field=missing[0],
+            rule="required_column",
+        )
+    return header
+
+
+def _rows(reader: Any, header: list[str]) -> Iterator[Reject | tuple[int, list[str], Row]]:
+    """Each line of the file as its first physical line number, its values and the row by
+    column; or, when it cannot be read as a row of the header's columns, its reject."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Reject(line, "", _("unreadable: %s") % error, [])
+            continue
+        if not fields or fields == [""]:
+            continue
+        if any(len(value) > MAX_FIELD for value in fields):
+            reason = _("a value is longer than %(max)d characters") % {"max": MAX_FIELD}
+            yield Reject(line, "", reason, [])
+        elif len(fields) != len(header):
+            reason = _("has %(found)d values; the header has %(expected)d columns") % {
+                "found": len(fields),
+                "expected": len(header),
+            }
+            yield Reject(line, "", reason, fields)
+        else:
+            row = dict(zip(header, (value.strip() for value in fields), strict=True))
+            unsafe = next((name for name, value in row.items() if not is_safe_text(value)), None)
+            if unsafe is None:
+                yield line, fields, row
+            else:
+                reason = _("contains a character that is not allowed, or is not UTF-8 text")
+                yield Reject(line, unsafe, reason, fields)
+
+
+def _apply(
+    kind: Kind,
+    legal_entity: LegalEntity,
+    columns: frozenset[str],
+    batch: list[tuple[int, list[str], Row]],
+    rejects: list[Reject],
+    outcome: Outcome,
+    on_reject: Callable[[Reject], None],
+) -> None:
+    """Write a batch through its kind's service, then report its rejects in line order."""
+    refused = (
+        kind.apply(legal_entity, [row for _line, _fields, row in batch], columns) if batch else {}
+    )
+    outcome.imported += len(batch) - len(refused)
+    for index, error in refused.items():
+        line, fields, _row = batch[index]
+        rejects.append(Reject(line, error.field or "", str(error.message), fields))
+    outcome.rejected += len(rejects)
+    for reject in sorted(rejects, key=lambda reject: reject.line):
+        on_reject(reject)
+
+
+class RejectsWriter:
+    """The rejects file: ``line,column,reason`` then the rejected line's own columns, in the
+    file's own bytes (a line rejected for not being UTF-8 comes back as it was)."""
+
+    def __init__(self, target: IO[bytes], header: Sequence[str]) -> None:
+        self._text = codecs.getwriter("utf-8")(target, "surrogateescape")
+        self._csv = csv.writer(self._text, lineterminator="\r\n")
+        self._csv.writerow(["line", "column", "reason", *header])
+
+    def __call__(self, reject: Reject) -> None:
+        self._csv.writerow([reject.line, reject.column, reject.reason, *reject.fields])
+
+
+# The kinds. Each turns the file's text into what its service takes, and names columns back.
+
+
+def _boolean(row: Row, name: str) -> bool:
+    value = row[name].lower()
+    if value in TRUE_WORDS or value in FALSE_WORDS or not value:
+        return value in TRUE_WORDS
+    raise Invalid(_("must be true or false"), field=name, rule="boolean")
+
+
+CUSTOMER_FIELDS: Mapping[str, str] = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "street": "street",
+    "city": "city",
+    "postal_code": "postal_code",
+    "country": "country",
+    "language": "preferred_language",
+}
+CONSENTS = ("consent_email", "consent_phone", "consent_sms")
+
+
+@kind("customers")
+def _customers(
+    legal_entity: LegalEntity, rows: Sequence[Row], columns: frozenset[str]
+) -> dict[int, Invalid]:
+    given = [name for name in (*CUSTOMER_FIELDS, *CONSENTS) if name in columns]
+    fields = [CUSTOMER_FIELDS.get(name, name) for name in given]
+    records: list[dict[str, Any]] = []
+    refused: dict[int, Invalid] = {}
+    for index, row in enumerate(rows):
+        record: dict[str, Any] = {"account": row["account"]}
+        try:
+            for name, target in zip(given, fields, strict=True):
+                record[target] = _boolean(row, name) if name in CONSENTS else row[name]
+        except Invalid as error:
+            refused[index] = error
+            record = {}
+        if "address_books" in columns:
+            record["address_books"] = [
+                code.strip() for code in row["address_books"].replace("|", ";").split(";")
+            ]
+            record["address_books"] = [code for code in record["address_books"] if code]
+        records.append(record)
+    kept = [i for i, record in enumerate(records) if i not in refused]
+    answer = customers_upsert(
+        legal_entity=legal_entity,
+        records=[records[i] for i in kept],
+        fields=fields,
+        address_books="address_books" in columns,
+    )
+    names = {target: name for name, target in CUSTOMER_FIELDS.items()}
+    for position, refusal in answer.items():
+        refusal.field = names.get(refusal.field or "", refusal.field)
+        refused[kept[position]] = refusal
+    return refused
