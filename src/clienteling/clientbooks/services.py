@@ -459,18 +459,7 @@ def customer_attributes_set(
     """
     scope = customer_scope(actor, customer, Operation.EDIT_CUSTOMER_ATTRIBUTES)
     attributes = {a.code: a for a in client_book_attributes(scope.legal_entity)}
-    parsed: dict[str, tuple[Attribute, TypedValue | None]] = {}
-    for code, raw in values.items():
-        attribute = attributes.get(code)
-        if attribute is None:
-            raise Invalid(
-                _("%(code)s is not an attribute of the client book attribute group.")
-                % {"code": code},
-                field=code,
-                rule="not_in_group",
-            )
-        cleared = raw is None or (isinstance(raw, str) and not raw.strip())
-        parsed[code] = (attribute, None if cleared else parse_value(attribute, raw))
+    parsed = {code: _attribute_value(attributes, code, raw) for code, raw in values.items()}
     slotted: dict[str, Any] = {}
     for attribute, value in parsed.values():
         if value is None:
@@ -490,6 +479,80 @@ def customer_attributes_set(
         Membership.objects.filter(customer=customer).update(**slotted)
         StoreEntry.objects.filter(customer=customer).update(**slotted)
     return {code: value for code, (_attribute, value) in parsed.items()}
+
+
+def _attribute_value(
+    attributes: Mapping[str, Attribute], code: str, raw: Any
+) -> tuple[Attribute, TypedValue | None]:
+    """The attribute named ``code`` of the client book group and its typed value (None:
+    clear it), or Invalid naming the attribute and the rule (R-ATTR-4)."""
+    attribute = attributes.get(code)
+    if attribute is None:
+        raise Invalid(
+            _("%(code)s is not an attribute of the client book attribute group.") % {"code": code},
+            field=code,
+            rule="not_in_group",
+        )
+    cleared = raw is None or (isinstance(raw, str) and not raw.strip())
+    return attribute, None if cleared else parse_value(attribute, raw)
+
+
+@transaction.atomic
+def attribute_values_upsert(
+    *, legal_entity: LegalEntity, rows: Sequence[tuple[str, str, str]]
+) -> dict[int, Invalid]:
+    """Set or clear attribute values in bulk, as (account, attribute code, raw value): the path
+    of an import (R-IO-2). Each value is checked as ``customer_attributes_set`` checks it; a
+    refused row is answered by its index, naming ``account``, ``attribute`` or ``value``; of two
+    rows for one customer and attribute the later wins. Card rows follow in this transaction."""
+    attributes = {a.code: a for a in client_book_attributes(legal_entity)}
+    ids = dict(
+        Customer.objects.filter(
+            legal_entity=legal_entity, account__in={account for account, _c, _v in rows}
+        ).values_list("account", "id")
+    )
+    refused: dict[int, Invalid] = {}
+    latest: dict[tuple[int, int], tuple[Attribute, TypedValue | None]] = {}
+    for index, (account, code, raw) in enumerate(rows):
+        try:
+            if account not in ids:
+                raise Invalid(
+                    _("Customer %(account)s does not exist in %(le)s.")
+                    % {"account": account, "le": legal_entity.code},
+                    field="account",
+                    rule="unknown",
+                )
+            try:
+                attribute, value = _attribute_value(attributes, code, raw)
+            except Invalid as error:
+                error.field = "attribute" if error.rule == "not_in_group" else "value"
+                raise
+        except Invalid as error:
+            refused[index] = error
+            continue
+        latest[(ids[account], attribute.pk)] = (attribute, value)
+    cleared = [key for key, (_a, value) in latest.items() if value is None]
+    for customer_id, attribute_id in cleared:
+        AttributeValue.objects.filter(customer_id=customer_id, attribute_id=attribute_id).delete()
+    AttributeValue.objects.bulk_create(
+        [
+            AttributeValue(
+                legal_entity=legal_entity,
+                customer_id=customer_id,
+                attribute=attribute,
+                **value_columns(attribute, value),
+            )
+            for (customer_id, _id), (attribute, value) in latest.items()
+            if value is not None
+        ],
+        update_conflicts=True,
+        unique_fields=["customer", "attribute"],
+        update_fields=["value_text", "value_number", "value_date", "value_boolean", "month_day"],
+        batch_size=readmodel.BATCH,
+    )
+    if any(attribute.filter_slot for attribute, _value in latest.values()):
+        readmodel.refresh_customers({customer_id for customer_id, _id in latest})
+    return refused
 
 
 def clienteling_parameters_validate(*, legal_entity: LegalEntity, **changes: Any) -> None:

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import itertools
+import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from clienteling.attributes.values import FALSE_WORDS, TRUE_WORDS
+from clienteling.clientbooks.services import attribute_values_upsert
 from clienteling.core.errors import Invalid
 from clienteling.core.text import is_safe_text
 from clienteling.customers.services import customers_upsert
 from clienteling.dataio import columns as formats
 from clienteling.organization.models import LegalEntity
+from clienteling.timeline.services import activities_import
 
 BATCH = 2000
 # A field longer than this is a broken file (an unclosed quote swallowing the rest), not data.
@@ -271,37 +276,95 @@ CUSTOMER_FIELDS: Mapping[str, str] = {
 CONSENTS = ("consent_email", "consent_phone", "consent_sms")
 
 
+def _through(
+    rows: Sequence[Row],
+    prepare: Callable[[Row], Any],
+    service: Callable[[list[Any]], dict[int, Invalid]],
+) -> dict[int, Invalid]:
+    """Turn each row into what ``service`` takes (``prepare`` may refuse it), call the
+    service once with the rows kept, and answer every refusal by the row's index."""
+    refused: dict[int, Invalid] = {}
+    kept: list[int] = []
+    prepared: list[Any] = []
+    for index, row in enumerate(rows):
+        try:
+            prepared.append(prepare(row))
+        except Invalid as error:
+            refused[index] = error
+            continue
+        kept.append(index)
+    for position, refusal in service(prepared).items():
+        refused[kept[position]] = refusal
+    return refused
+
+
 @kind("customers")
 def _customers(
     legal_entity: LegalEntity, rows: Sequence[Row], columns: frozenset[str]
 ) -> dict[int, Invalid]:
     given = [name for name in (*CUSTOMER_FIELDS, *CONSENTS) if name in columns]
     fields = [CUSTOMER_FIELDS.get(name, name) for name in given]
-    records: list[dict[str, Any]] = []
-    refused: dict[int, Invalid] = {}
-    for index, row in enumerate(rows):
+    books = "address_books" in columns
+
+    def prepare(row: Row) -> dict[str, Any]:
         record: dict[str, Any] = {"account": row["account"]}
-        try:
-            for name, target in zip(given, fields, strict=True):
-                record[target] = _boolean(row, name) if name in CONSENTS else row[name]
-        except Invalid as error:
-            refused[index] = error
-            record = {}
-        if "address_books" in columns:
-            record["address_books"] = [
-                code.strip() for code in row["address_books"].replace("|", ";").split(";")
-            ]
-            record["address_books"] = [code for code in record["address_books"] if code]
-        records.append(record)
-    kept = [i for i, record in enumerate(records) if i not in refused]
-    answer = customers_upsert(
+        for name, target in zip(given, fields, strict=True):
+            record[target] = _boolean(row, name) if name in CONSENTS else row[name]
+        if books:
+            codes = row["address_books"].replace("|", ";").split(";")
+            record["address_books"] = [code.strip() for code in codes if code.strip()]
+        return record
+
+    def upsert(records: list[dict[str, Any]]) -> dict[int, Invalid]:
+        refused = customers_upsert(
+            legal_entity=legal_entity, records=records, fields=fields, address_books=books
+        )
+        names = {target: name for name, target in CUSTOMER_FIELDS.items()}
+        for error in refused.values():
+            error.field = names.get(error.field or "", error.field)
+        return refused
+
+    return _through(rows, prepare, upsert)
+
+
+@kind("attribute-values")
+def _attribute_values(
+    legal_entity: LegalEntity, rows: Sequence[Row], columns: frozenset[str]
+) -> dict[int, Invalid]:
+    return attribute_values_upsert(
         legal_entity=legal_entity,
-        records=[records[i] for i in kept],
-        fields=fields,
-        address_books="address_books" in columns,
+        rows=[(row["account"], row["attribute"], row["value"]) for row in rows],
     )
-    names = {target: name for name, target in CUSTOMER_FIELDS.items()}
-    for position, refusal in answer.items():
-        refusal.field = names.get(refusal.field or "", refusal.field)
-        refused[kept[position]] = refusal
-    return refused
+
+
+@kind("activities")
+def _activities(
+    legal_entity: LegalEntity, rows: Sequence[Row], columns: frozenset[str]
+) -> dict[int, Invalid]:
+    def prepare(row: Row) -> dict[str, Any]:
+        return {
+            **{name: row.get(name, "") for name in formats.ACTIVITIES.all},
+            "occurred_at": moment(row["occurred_at"], "occurred_at"),
+        }
+
+    return _through(
+        rows,
+        prepare,
+        lambda prepared: activities_import(legal_entity=legal_entity, rows=prepared),
+    )
+
+
+def moment(raw: str, column: str) -> dt.datetime:
+    """An ISO 8601 date or date-time; without an offset, in the product's time zone (a date
+    alone is its midnight there)."""
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(
+            _("must be an ISO 8601 date or date-time, e.g. 2026-11-24T15:30:00+01:00"),
+            field=column,
+            rule="datetime",
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    return value

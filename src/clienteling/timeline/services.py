@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -282,4 +282,114 @@ def book_events_record(
             for customer_id, number, owner_id, previous_owner_id in entries
         ],
         batch_size=1000,
+    )
+
+
+@transaction.atomic
+def activities_import(
+    *, legal_entity: LegalEntity, rows: Sequence[Mapping[str, Any]]
+) -> dict[int, Invalid]:
+    """Record past activities in bulk (R-IO-2), each row with ``account``, ``type`` (code),
+    ``occurred_at`` (an aware time), ``subject`` (default: the type's name), ``description``,
+    ``worker`` (username: who recorded it) and ``store`` (code, optional). The checks of
+    ``activity_record``; appointments are booked, not imported. An activity already on record
+    (same customer, type, time and subject) is not recorded twice, so a file imports again
+    safely. Refused rows are answered by index, naming the column."""
+    accounts = {row["account"] for row in rows}
+    customers = dict(
+        Customer.objects.filter(legal_entity=legal_entity, account__in=accounts).values_list(
+            "account", "id"
+        )
+    )
+    types = {t.code: t for t in ActivityType.objects.filter(legal_entity=legal_entity)}
+    workers = dict(
+        Worker.objects.filter(
+            legal_entities=legal_entity, user__username__in={row["worker"] for row in rows}
+        ).values_list("user__username", "id")
+    )
+    stores = dict(Store.objects.filter(legal_entity=legal_entity).values_list("code", "id"))
+    now = timezone.now()
+    refused: dict[int, Invalid] = {}
+    wanted: dict[tuple[int, int, dt.datetime, str], Activity] = {}
+    for index, row in enumerate(rows):
+        try:
+            activity = _imported_activity(row, legal_entity, customers, types, workers, stores, now)
+        except Invalid as error:
+            refused[index] = error
+            continue
+        key = (activity.customer_id, activity.type_id, activity.occurred_at, activity.subject)
+        wanted.setdefault(key, activity)
+    on_record = set(
+        Activity.objects.filter(
+            customer_id__in={key[0] for key in wanted},
+            occurred_at__in={key[2] for key in wanted},
+        ).values_list("customer_id", "type_id", "occurred_at", "subject")
+    )
+    Activity.objects.bulk_create(
+        [activity for key, activity in wanted.items() if key not in on_record], batch_size=1000
+    )
+    return refused
+
+
+def _imported_activity(
+    row: Mapping[str, Any],
+    legal_entity: LegalEntity,
+    customers: Mapping[str, int],
+    types: Mapping[str, ActivityType],
+    workers: Mapping[str, int],
+    stores: Mapping[str, int],
+    now: dt.datetime,
+) -> Activity:
+    if row["account"] not in customers:
+        raise Invalid(
+            _("Customer %(account)s does not exist in %(le)s.")
+            % {"account": row["account"], "le": legal_entity.code},
+            field="account",
+            rule="unknown",
+        )
+    activity_type = types.get(row["type"])
+    if activity_type is None or not activity_type.active:
+        _active_type(legal_entity, row["type"])  # raises, saying which
+    assert activity_type is not None
+    if activity_type.is_appointment:
+        raise Invalid(_("Appointments are booked, not imported."), field="type", rule="appointment")
+    when = _moment(row["occurred_at"], "occurred_at")
+    if when is None or when > now + dt.timedelta(minutes=5):
+        raise Invalid(
+            _("An activity that is not an appointment cannot be in the future."),
+            field="occurred_at",
+            rule="not_future",
+        )
+    author = workers.get(row["worker"])
+    if author is None:
+        raise Invalid(
+            _("%(worker)s does not work for %(le)s; name who recorded the activity.")
+            % {"worker": row["worker"] or "—", "le": legal_entity.code},
+            field="worker",
+            rule="unknown",
+        )
+    store = stores.get(row["store"]) if row["store"] else None
+    if row["store"] and store is None:
+        raise Invalid(
+            _("Store %(code)s does not exist in %(le)s.")
+            % {"code": row["store"], "le": legal_entity.code},
+            field="store",
+            rule="unknown",
+        )
+    description = row["description"]
+    if len(description) > NOTE_MAX:
+        raise Invalid(
+            _("The description may be at most %(max)d characters.") % {"max": NOTE_MAX},
+            field="description",
+            rule="max_length",
+        )
+    return Activity(
+        legal_entity=legal_entity,
+        customer_id=customers[row["account"]],
+        type=activity_type,
+        occurred_at=when,
+        subject=_subject(row["subject"] or activity_type.name),
+        description=description,
+        author_id=author,
+        store_id=store,
     )
