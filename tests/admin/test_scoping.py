@@ -22,6 +22,7 @@ from clienteling.customers.models import Customer
 from clienteling.insights.models import InsightsSettings
 from clienteling.jobs.models import Job
 from clienteling.organization.models import LegalEntity, Worker
+from clienteling.sales.services import sales_upsert
 from clienteling.timeline import services as timeline
 from clienteling.timeline.models import ActivityType
 from tests.factories import CustomerFactory, UserFactory, book_add
@@ -55,6 +56,11 @@ def lithuania(other_legal_entity, rasa):
     Job.objects.create(
         kind="import.customers", legal_entity=other_legal_entity, started_by=rasa.user
     )
+    sales_upsert(
+        legal_entity=other_legal_entity,
+        lines=[{"transaction": "VL01-1", "line": "1", "account": "LT0001",
+                "sold_at": "2026-01-10", "store": "VL01", "amount": "99.00"}],
+    )  # fmt: skip
     return {"customer": customer, "type": visit}
 
 

@@ -232,10 +232,23 @@ def test_unknown_routes_are_404_in_the_error_shape(as_worker, giulia, path):
 def test_the_openapi_document_is_complete(anonymous):
     schema = anonymous.get("/openapi.json").json()
     paths = schema["paths"]
-    assert len(paths) == 17
+    assert len(paths) == 20
     book = paths["/api/v1/legal-entities/{le}/client-book"]["get"]
     names = {p["name"] for p in book["parameters"]}
     assert {"le", "q", "sort", "cursor", "limit", "attr", "upcoming"} <= names
+    # The exports (R-IO-3) take the same filters and answer a file in one of two types.
+    for export in ("client-book/export", "stores/{store}/client-books/export"):
+        operation = paths[f"/api/v1/legal-entities/{{le}}/{export}"]["get"]
+        assert {"format", "q", "sort", "attr", "upcoming"} <= {
+            p["name"] for p in operation["parameters"]
+        }
+        assert set(operation["responses"]["200"]["content"]) == {
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    # The purchase history (R-SALE-2) is a page like the others.
+    purchases = paths["/api/v1/legal-entities/{le}/customers/{account}/purchases"]["get"]
+    assert {"le", "account", "cursor", "limit"} <= {p["name"] for p in purchases["parameters"]}
     for path, path_item in paths.items():
         if path == "/api/v1/me":
             continue

@@ -50,6 +50,7 @@ def test_the_operation_ids_are_the_published_ones(anonymous):
         ("customers", "customer_search"),
         ("customers", "customer_get"),
         ("customers", "customer_attributes_set"),
+        ("customers", "customer_purchases"),
         ("attributes", "attributes_list"),
         ("timeline", "activity_types_list"),
         ("timeline", "customer_timeline"),
@@ -62,6 +63,8 @@ def test_the_operation_ids_are_the_published_ones(anonymous):
         ("imports", "import_start"),
         ("imports", "import_get"),
         ("imports", "import_rejects"),
+        ("client books", "client_book_export"),
+        ("client books", "store_client_books_export"),
     }
 
 

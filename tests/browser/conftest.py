@@ -90,6 +90,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, azure_fakes) -> Iterat
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    # The background-job worker beside the server, as `make run` starts it.
+    worker = subprocess.Popen(
+        [*manage, "jobs_worker"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -105,8 +109,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, azure_fakes) -> Iterat
     try:
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, worker):
+            process.terminate()
+            process.wait(timeout=10)
         log.close()
         if dropped:
             _postgres_admin(base_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')

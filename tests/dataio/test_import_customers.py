@@ -189,3 +189,18 @@ def test_a_hundred_thousand_customers_import_in_batches(legal_entity):
     assert Customer.objects.filter(legal_entity=legal_entity).count() == 100_000
     assert seen[0] == 2000 and seen[-1] == 100_000 and seen == sorted(seen)
     assert Customer.objects.get(account="IT0099999").email == "c99999@example.com"
+
+
+def test_an_export_of_the_book_imports_again_as_it_was(legal_entity, giulia):
+    """R-IO-2, R-IO-3: the book and owner columns are read past; a value the export wrote
+    with an apostrophe against spreadsheet formulas comes back without it."""
+    from clienteling.dataio.exports import csv_safe
+
+    data = csv_bytes(
+        HEADER + ",book,owner",
+        f"IT1,Anna,{csv_safe('=Bianchi')},,,,,CB-000001,giulia",
+        "IT2,Bruno,Rossi,,,,,,",
+    )
+    outcome, _rows = run_import(legal_entity, "customers", data)
+    assert outcome.imported == 2
+    assert Customer.objects.get(account="IT1").last_name == "=Bianchi"

@@ -184,7 +184,16 @@ def test_demo_has_the_four_activity_types_and_some_activities_and_notes(demo):
         assert Note.objects.filter(legal_entity__code=code).exists()
 
 
-HQ_APPS = ("organization", "customers", "attributes", "clientbooks", "timeline", "insights", "api")
+HQ_APPS = (
+    "organization",
+    "customers",
+    "attributes",
+    "clientbooks",
+    "timeline",
+    "sales",
+    "insights",
+    "api",
+)
 
 
 def test_hq_it_is_a_back_office_user_of_itjw_only_and_not_a_superuser(demo):
@@ -219,3 +228,15 @@ def test_paolo_is_an_associate_of_rm01_only_with_a_book_of_a_few_dozen(demo):
     assert 24 <= members.count() <= 60
     assert not members.exclude(legal_entity__code="ITJW").exists()
     assert not members.exclude(address_books__code="RM01").exists()
+
+
+def test_demo_customers_have_purchases_some_in_the_last_30_days(demo):
+    """R-SALE-2: the customer page, the cards and the measures have data."""
+    from clienteling.sales.models import SaleLine
+
+    today = dt.date.today()
+    for code in ("ITJW", "LTFA"):
+        lines = SaleLine.objects.filter(legal_entity__code=code)
+        assert lines.values("customer").distinct().count() == 2000
+        recent = lines.filter(sold_at__date__gte=today - dt.timedelta(days=30))
+        assert recent.values("customer").distinct().count() > 100

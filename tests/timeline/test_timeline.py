@@ -327,7 +327,7 @@ def test_reassigning_and_removing_are_on_the_timeline_with_who_and_whom(
             e.kind,
             e.owner.username,
             e.previous_owner.username if e.previous_owner else None,
-            e.actor.username,
+            e.actor.username if e.actor else None,
         )
         for e in BookEvent.objects.filter(customer=customer).order_by("id")
     ]

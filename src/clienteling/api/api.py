@@ -13,6 +13,7 @@ from clienteling.api.routers import (
     attributes,
     clientbooks,
     customers,
+    exports,
     imports,
     jobs,
     organization,
@@ -72,6 +73,7 @@ api.add_router("", attributes.router)
 api.add_router("", timeline.router)
 api.add_router("", jobs.router)
 api.add_router("", imports.router)
+api.add_router("", exports.router)
 
 # The dynamic client book filters, documented as query parameters whose names follow a
 # pattern (HQ defines the attributes at run time). Other query parameters are ignored, so the
@@ -124,7 +126,12 @@ CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
         "examples": {"birthdays": {"value": {"upcoming.BIRTHDAY": 14}}},
     },
 ]
-CARD_PAGE_OPERATIONS = {"client_book", "store_client_books"}
+CARD_PAGE_OPERATIONS = {
+    "client_book",
+    "store_client_books",
+    "client_book_export",
+    "store_client_books_export",
+}
 
 
 def _complete(schema: dict[str, Any]) -> dict[str, Any]:

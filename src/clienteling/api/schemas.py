@@ -236,6 +236,93 @@ class AttributeValueOut(Schema):
     value: Value
 
 
+class PurchaseSummaryOut(Schema):
+    """What the purchase history tells (R-SALE-2); amounts in the legal entity's currency."""
+
+    last_purchase: dt.date | None = Field(..., description="The last day with a purchase.")
+    visits_12m: int = Field(..., description="Days with a purchase in the last 12 months.")
+    spend_12m: str = Field(..., description="Spent in the last 12 months (returns subtract).")
+    lifetime_spend: str = Field(..., description="Spent since the first sale on record.")
+    favourite_category: str | None = Field(
+        ..., description="The category with the most spent in the last 24 months."
+    )
+    currency: str = Field(..., description="The currency of the sums (ISO 4217).")
+    other_currency_lines: int = Field(
+        ..., description="Sales lines in another currency, left out of the sums."
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "last_purchase": "2026-11-14",
+                    "visits_12m": 3,
+                    "spend_12m": "4850.00",
+                    "lifetime_spend": "12380.50",
+                    "favourite_category": "Jewellery",
+                    "currency": "EUR",
+                    "other_currency_lines": 0,
+                }
+            ]
+        }
+    }
+
+
+def purchase_summary_out(summary: Any) -> PurchaseSummaryOut:
+    """A purchase summary (sales.selectors.PurchaseSummary) as JSON."""
+    return PurchaseSummaryOut(
+        last_purchase=summary.last_purchase,
+        visits_12m=summary.visits_12m,
+        spend_12m=str(summary.spend_12m),
+        lifetime_spend=str(summary.lifetime_spend),
+        favourite_category=summary.favourite_category,
+        currency=summary.currency,
+        other_currency_lines=summary.other_currency_lines,
+    )
+
+
+class SaleLineOut(Schema):
+    transaction: str
+    line: int
+    sold_at: dt.datetime
+    store: str | None = Field(..., description="The store's code; null when sold online.")
+    product: str
+    product_name: str
+    category: str
+    quantity: int = Field(..., description="Negative for a return.")
+    amount: str = Field(..., description="The line's total as a decimal; negative for a return.")
+    currency: str
+
+
+class PurchasePageOut(Schema):
+    items: list[SaleLineOut]
+    next_cursor: str | None = Field(..., description="Pass as cursor= for the next page.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "transaction": "MI01-2026-004211",
+                            "line": 1,
+                            "sold_at": "2026-11-14T16:42:00+01:00",
+                            "store": "MI01",
+                            "product": "JW-LUNA-18",
+                            "product_name": "Luna pendant, 18k gold",
+                            "category": "Jewellery",
+                            "quantity": 1,
+                            "amount": "1850.00",
+                            "currency": "EUR",
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    }
+
+
 class CustomerOut(Schema):
     account: str
     name: str
@@ -251,6 +338,9 @@ class CustomerOut(Schema):
     )
     properties: list[PropertyOut] = Field(..., description="The card's properties (R-BOOK-6).")
     books: list[MembershipOut] = Field(..., description="The client books it is in, primary first.")
+    purchase_summary: PurchaseSummaryOut = Field(
+        ..., description="What the purchase history tells (R-SALE-2)."
+    )
 
 
 class AttributeOut(Schema):

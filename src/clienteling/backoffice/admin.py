@@ -9,6 +9,7 @@ from clienteling.backoffice import (  # noqa: F401 (registration on import)
     insights,
     jobs,
     organization,
+    sales,
     security,
     timeline,
 )

@@ -33,6 +33,7 @@ PRODUCT_APPS = (
     "attributes",
     "clientbooks",
     "timeline",
+    "sales",
     "insights",
     "api",
     "jobs",

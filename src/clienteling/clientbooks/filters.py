@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import Attribute, AttributeValue, DataType
 from clienteling.attributes.values import TypedValue, month_day, parse_value
+from clienteling.clientbooks.facts import fact_column
 from clienteling.core.errors import Invalid
 from clienteling.core.text import folded
 from clienteling.customers.models import phone_digits
@@ -109,7 +110,7 @@ def parse_filter(
                 result.sort = sort
             elif sort.startswith("upcoming."):
                 attribute = refinable(sort.removeprefix("upcoming."), key)
-                if attribute.data_type != DataType.DATE:
+                if attribute.data_type != DataType.DATE or fact_column(attribute):
                     raise Invalid(
                         _("Sorting by upcoming date needs a date attribute."),
                         field=key,
@@ -124,6 +125,17 @@ def parse_filter(
             result.owner_username = values_of(key)[-1].strip() or None
         elif key.startswith("upcoming."):
             attribute = refinable(key.removeprefix("upcoming."), key)
+            if fact_column(attribute):
+                raise Invalid(
+                    _("%(name)s is not a yearly date: filter it with %(min)s or %(max)s.")
+                    % {
+                        "name": attribute.localized_name(),
+                        "min": f"attr.{attribute.code}.min",
+                        "max": f"attr.{attribute.code}.max",
+                    },
+                    field=key,
+                    rule="not_an_anniversary",
+                )
             if attribute.data_type != DataType.DATE:
                 raise Invalid(
                     _("%(name)s is not a date.") % {"name": attribute.localized_name()},
@@ -214,6 +226,17 @@ def apply_filter(queryset: QuerySet, card_filter: CardFilter, today: dt.date) ->
 
 def _criterion_q(criterion: Criterion, today: dt.date) -> Q:
     attribute = criterion.attribute
+    column = fact_column(attribute)
+    if column is not None:
+        condition = _value_q(criterion, today, {"value": column})
+        if (
+            column == "last_purchase"
+            and criterion.maximum is not None
+            and criterion.minimum is None
+        ):
+            # "No purchase since …" includes those who never bought.
+            condition |= Q(last_purchase__isnull=True)
+        return condition
     slot = attribute.filter_slot
     if slot is None:
         # Refinable beyond the indexed slots: answered by the values table (slower, still correct).

@@ -197,6 +197,9 @@ def _slot_fields() -> dict[str, models.Field]:
 
 # Indexed slot columns: each filter can start from an index inside the page's scope.
 INDEXED_SLOT_COLUMNS = [name for name in _slot_fields() if not name.startswith("boolean_")]
+# The purchase facts a card row copies from the customer's sales lines (R-SALE-3), each
+# indexed inside the scope like a slot: "spent over 5,000 in 12 months" is one range.
+FACT_COLUMNS = ["last_purchase", "spend_12m", "visits_12m", "fav_category"]
 
 
 class CardRow(models.Model):
@@ -205,6 +208,15 @@ class CardRow(models.Model):
     sort_name = models.CharField(_("sort name"), max_length=170, editable=False)
     search_text = models.CharField(_("search text"), max_length=400, editable=False)
     added_at = models.DateTimeField(_("added at"), editable=False)
+    # Purchase facts (R-SALE-3), as of the legal entity's day they were last brought up to date.
+    last_purchase = models.DateField(_("last purchase"), null=True, blank=True, editable=False)
+    spend_12m = models.DecimalField(
+        _("spend in 12 months"), max_digits=14, decimal_places=2, default=0, editable=False
+    )
+    visits_12m = models.PositiveIntegerField(_("visits in 12 months"), default=0, editable=False)
+    fav_category = models.CharField(
+        _("favourite category"), max_length=80, null=True, blank=True, editable=False
+    )
 
     class Meta:
         abstract = True
@@ -260,7 +272,7 @@ class Membership(CardRow):
             models.Index(fields=["customer"], name="membership_customer"),
             *[
                 models.Index(fields=["book", column], name=f"membership_{column}")
-                for column in INDEXED_SLOT_COLUMNS
+                for column in [*INDEXED_SLOT_COLUMNS, *FACT_COLUMNS]
             ],
         ]
 
@@ -308,7 +320,7 @@ class StoreEntry(CardRow):
             models.Index(fields=["customer"], name="storeentry_customer"),
             *[
                 models.Index(fields=["store", column], name=f"storeentry_{column}")
-                for column in INDEXED_SLOT_COLUMNS
+                for column in [*INDEXED_SLOT_COLUMNS, *FACT_COLUMNS]
             ],
         ]
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import Attribute
 from clienteling.clientbooks import selectors
+from clienteling.clientbooks.facts import fact_attributes
 from clienteling.clientbooks.filters import QueryParams
 from clienteling.clientbooks.models import Membership
 from clienteling.clientbooks.selectors import AttributeReading, CardPage
@@ -53,6 +54,14 @@ class CardListPage:
         return self.page.total if self.page else None
 
 
+def filter_attributes(legal_entity: LegalEntity) -> list[Attribute]:
+    """What the filter panel offers: the client book attributes, then the purchase facts
+    (R-SALE-3) that no attribute's code hides."""
+    attributes = selectors.client_book_attributes(legal_entity)
+    codes = {a.code for a in attributes}
+    return [*attributes, *(f for f in fact_attributes() if f.code not in codes)]
+
+
 def _params_page(params: QueryParams | Mapping[str, Any]) -> tuple[str | None, int]:
     """The cursor and page size asked for."""
     return params.get("cursor") or None, page_limit(params.get("limit"))
@@ -65,7 +74,7 @@ def book_page(
     scope = scope_of(actor, legal_entity)
     selectors.book_scope(scope, Operation.VIEW_OWN_BOOK)
     result = CardListPage(
-        attributes=selectors.client_book_attributes(legal_entity),
+        attributes=filter_attributes(legal_entity),
         page=None,
         may_reassign=scope.may(Operation.REASSIGN_CUSTOMERS),
         may_remove=scope.may(Operation.REMOVE_CUSTOMERS),
@@ -97,7 +106,7 @@ def store_books_page(
     scope = scope_of(actor, legal_entity)
     selectors.book_scope(scope, Operation.VIEW_STORE_BOOKS)
     result = CardListPage(
-        attributes=selectors.client_book_attributes(legal_entity),
+        attributes=filter_attributes(legal_entity),
         page=None,
         may_reassign=scope.may(Operation.REASSIGN_CUSTOMERS),
         store_view=True,

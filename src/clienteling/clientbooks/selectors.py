@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import Attribute, AttributeChoice, AttributeValue
 from clienteling.attributes.values import month_day
+from clienteling.clientbooks.facts import fact_attributes
 from clienteling.clientbooks.filters import CardFilter, QueryParams, apply_filter, parse_filter
 from clienteling.clientbooks.measures import MAX_MEASURES, MeasureValue, measure_provider
 from clienteling.clientbooks.models import ClientBook, ClientelingParameters, Membership, StoreEntry
@@ -61,15 +62,20 @@ def _load_parameters(legal_entity: LegalEntity) -> ClientelingParameters:
 
 def require_enabled(scope: Scope) -> ClientelingParameters:
     """The parameters, if the clienteling switch is on; otherwise FeatureDisabled naming it (R-FEAT-1)."""
-    parameters = parameters_for(scope.legal_entity)
+    return enabled_parameters(scope.legal_entity)
+
+
+def enabled_parameters(legal_entity: LegalEntity) -> ClientelingParameters:
+    """The legal entity's parameters, if its clienteling switch is on (R-FEAT-1)."""
+    parameters = parameters_for(legal_entity)
     if not parameters.enabled:
         raise FeatureDisabled(
             _(
                 "Clienteling is turned off for %(le)s. HQ can turn it on in the clienteling parameters."
             )
-            % {"le": scope.legal_entity.code},
+            % {"le": legal_entity.code},
             field="clienteling_enabled",
-            details={"switch": "clienteling_enabled", "legal_entity": scope.legal_entity.code},
+            details={"switch": "clienteling_enabled", "legal_entity": legal_entity.code},
         )
     return parameters
 
@@ -128,10 +134,12 @@ def _names_attributes(params: QueryParams | Mapping[str, Any]) -> bool:
 def card_filter_parse(
     *, legal_entity: LegalEntity, params: QueryParams | Mapping[str, Any]
 ) -> CardFilter:
-    """Parse client book filters against this legal entity's client book attributes; those
-    are read only when a filter or the sort names one."""
-    attributes = client_book_attributes(legal_entity) if _names_attributes(params) else []
-    return parse_filter(params, attributes)
+    """Parse client book filters against this legal entity's client book attributes and the
+    purchase facts (R-SALE-3); the attributes are read only when a filter or the sort names
+    one, and one of theirs with a fact's code wins over the fact."""
+    if not _names_attributes(params):
+        return parse_filter(params, [])
+    return parse_filter(params, [*fact_attributes(), *client_book_attributes(legal_entity)])
 
 
 def customers_by_accounts(

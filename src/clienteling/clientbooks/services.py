@@ -26,13 +26,14 @@ from clienteling.clientbooks.selectors import (
     attributes_key,
     book_scope,
     client_book_attributes,
+    enabled_parameters,
     parameters_key,
 )
 from clienteling.core.errors import Conflict, Invalid, NotFound
 from clienteling.core.request_memo import forget
 from clienteling.customers.models import Customer
-from clienteling.customers.selectors import customer_scope
-from clienteling.organization.access import Operation, granted, scope_of
+from clienteling.customers.selectors import customer_ids_by_account, customer_scope
+from clienteling.organization.access import Operation, granted, granted_q, scope_of
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 from clienteling.organization.services import worker_assignments_validate
 from clienteling.timeline import services as timeline
@@ -506,11 +507,7 @@ def attribute_values_upsert(
     refused row is answered by its index, naming ``account``, ``attribute`` or ``value``; of two
     rows for one customer and attribute the later wins. Card rows follow in this transaction."""
     attributes = {a.code: a for a in client_book_attributes(legal_entity)}
-    ids = dict(
-        Customer.objects.filter(
-            legal_entity=legal_entity, account__in={account for account, _c, _v in rows}
-        ).values_list("account", "id")
-    )
+    ids = customer_ids_by_account(legal_entity, (account for account, _c, _v in rows))
     refused: dict[int, Invalid] = {}
     latest: dict[tuple[int, int], tuple[Attribute, TypedValue | None]] = {}
     for index, (account, code, raw) in enumerate(rows):
@@ -552,6 +549,110 @@ def attribute_values_upsert(
     )
     if any(attribute.filter_slot for attribute, _value in latest.values()):
         readmodel.refresh_customers({customer_id for customer_id, _id in latest})
+    return refused
+
+
+@transaction.atomic
+def book_assignments_upsert(
+    *, legal_entity: LegalEntity, rows: Sequence[tuple[str, str]]
+) -> dict[int, Invalid]:
+    """Put customers in workers' client books in bulk, as (account, username): the path of an
+    import (R-IO-2). The worker must work for the legal entity and may hold a book; in
+    exclusive mode a customer in another book moves (the later row for an account wins), in
+    shared mode it is added beside. Card rows and the timeline's book events (by an import)
+    follow in this transaction; a customer already in the book is left as it is."""
+    parameters = enabled_parameters(legal_entity)
+    exclusive = parameters.membership_mode == MembershipMode.EXCLUSIVE
+    customers = customer_ids_by_account(legal_entity, (account for account, _w in rows))
+    owners = {
+        worker.user.username: worker
+        for worker in Worker.objects.filter(
+            granted_q(Operation.VIEW_OWN_BOOK),
+            legal_entities=legal_entity,
+            user__username__in={username for _a, username in rows},
+        )
+        .select_related("user")
+        .distinct()
+    }
+    refused: dict[int, Invalid] = {}
+    wanted: dict[tuple[int, int | None], Worker] = {}
+    for index, (account, username) in enumerate(rows):
+        if account not in customers:
+            refused[index] = Invalid(
+                _("Customer %(account)s does not exist in %(le)s.")
+                % {"account": account, "le": legal_entity.code},
+                field="account",
+                rule="unknown",
+            )
+        elif username not in owners:
+            refused[index] = Invalid(
+                _("%(worker)s does not work for %(le)s or may not hold a client book.")
+                % {"worker": username or "—", "le": legal_entity.code},
+                field="worker",
+                rule="unknown",
+            )
+        else:
+            owner = owners[username]
+            wanted[(customers[account], None if exclusive else owner.pk)] = owner
+    if not wanted:
+        return refused
+    books = {
+        owner.pk: client_book_get_or_create(
+            owner=owner, legal_entity=legal_entity, parameters=parameters
+        )
+        for owner in {owner.pk: owner for owner in wanted.values()}.values()
+    }
+    ids = sorted({customer_id for customer_id, _o in wanted})
+    list(Customer.objects.select_for_update().filter(id__in=ids).order_by("id"))
+    held: dict[int, list[Membership]] = {}
+    for membership in Membership.objects.filter(customer_id__in=ids).select_related("book"):
+        held.setdefault(membership.customer_id, []).append(membership)
+    moves: list[tuple[Membership, ClientBook]] = []
+    adds: list[tuple[int, ClientBook]] = []
+    for (customer_id, _o), owner in wanted.items():
+        book = books[owner.pk]
+        current = held.get(customer_id, [])
+        if any(m.book_id == book.id for m in current):
+            continue
+        if exclusive and current:
+            moves.append((current[0], book))
+        else:
+            adds.append((customer_id, book))
+    now = timezone.now()
+    for membership, book in moves:
+        StoreEntry.objects.filter(membership=membership).delete()
+        Membership.objects.filter(pk=membership.pk).update(book=book, added_at=now, added_by=None)
+    columns = readmodel.card_columns(Customer.objects.filter(id__in=[c for c, _b in adds]))
+    created = Membership.objects.bulk_create(
+        [
+            Membership(
+                legal_entity=legal_entity,
+                book=book,
+                customer_id=customer_id,
+                is_primary=not held.get(customer_id),
+                added_at=now,
+                **columns[customer_id],
+            )
+            for customer_id, book in adds
+        ],
+        batch_size=readmodel.BATCH,
+    )
+    changed = [m.id for m, _b in moves] + [m.id for m in created]
+    readmodel.create_store_entries(
+        Membership.objects.filter(id__in=changed).select_related("book__owner")
+    )
+    timeline.book_events_record(
+        kind="reassigned",
+        actor=None,
+        legal_entity_id=legal_entity.pk,
+        entries=[(m.customer_id, b.identifier, b.owner_id, m.book.owner_id) for m, b in moves],
+    )
+    timeline.book_events_record(
+        kind="added",
+        actor=None,
+        legal_entity_id=legal_entity.pk,
+        entries=[(c, b.identifier, b.owner_id, None) for c, b in adds],
+    )
     return refused
 
 

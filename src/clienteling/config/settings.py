@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "clienteling.attributes",
     "clienteling.clientbooks",
     "clienteling.timeline",
+    "clienteling.sales",
     "clienteling.insights",
     "clienteling.dataio",
     "clienteling.storeapp",
@@ -212,7 +213,7 @@ TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
 if TASKS_BACKEND == "redis":
     if not REDIS_URL:
         raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL")
-    INSTALLED_APPS += ["django_rq"]
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "database":

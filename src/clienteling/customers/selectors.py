@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
@@ -123,4 +124,15 @@ def customer_search_page(
         keys=SEARCH_KEYS,
         cursor=cursor,
         limit=limit,
+    )
+
+
+def customer_ids_by_account(legal_entity: LegalEntity, accounts: Iterable[str]) -> dict[str, int]:
+    """The ids of the legal entity's customers with these account numbers: how a bulk write
+    (an import's batch) finds its customers in one query."""
+    # No ORDER BY: sorted by name, SQLite would walk the name index of every customer.
+    return dict(
+        Customer.objects.filter(legal_entity=legal_entity, account__in=set(accounts))
+        .order_by()
+        .values_list("account", "id")
     )

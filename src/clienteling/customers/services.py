@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from clienteling.clientbooks import readmodel
 from clienteling.core.errors import Conflict, Invalid
 from clienteling.customers.models import Customer
+from clienteling.customers.selectors import customer_ids_by_account
 from clienteling.organization.models import AddressBook, LegalEntity
 
 CONTACT_FIELDS = {
@@ -161,11 +162,7 @@ def customers_upsert(
         unique_fields=["legal_entity", "account"],
         update_fields=[*sorted(fields), *DERIVED_FIELDS, "updated_at"],
     )
-    ids = dict(
-        Customer.objects.filter(legal_entity=legal_entity, account__in=list(accepted)).values_list(
-            "account", "id"
-        )
-    )
+    ids = customer_ids_by_account(legal_entity, accepted)
     if address_books:
         through = Customer.address_books.through
         through.objects.filter(customer_id__in=list(ids.values())).delete()

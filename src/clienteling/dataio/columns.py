@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clienteling.sales import services as sales
+
 
 @dataclass(frozen=True)
 class Columns:
     all: tuple[str, ...]
     required: frozenset[str]
+    # Columns an export adds that an import of the same file reads past.
+    ignored: tuple[str, ...] = ()
 
 
 CUSTOMERS = Columns(
@@ -33,6 +37,7 @@ CUSTOMERS = Columns(
         "address_books",
     ),
     required=frozenset({"account", "first_name", "last_name"}),
+    ignored=("book", "owner"),
 )
 ATTRIBUTE_VALUES = Columns(
     all=("account", "attribute", "value"), required=frozenset({"account", "attribute", "value"})
@@ -43,19 +48,7 @@ ACTIVITIES = Columns(
     required=frozenset({"account", "type", "occurred_at"}),
 )
 SALES = Columns(
-    all=(
-        "transaction",
-        "line",
-        "account",
-        "sold_at",
-        "store",
-        "product",
-        "product_name",
-        "category",
-        "quantity",
-        "amount",
-        "currency",
-    ),
+    all=sales.COLUMNS,
     required=frozenset({"transaction", "line", "account", "sold_at", "amount"}),
 )
 BY_KIND = {
@@ -67,3 +60,6 @@ BY_KIND = {
 }
 # What an export of the client book adds after the customer's own columns.
 BOOK_COLUMNS = ("book", "owner")
+# A spreadsheet reads a cell starting with one of these as a formula: an export writes such
+# a value with a leading apostrophe ("CSV injection", OWASP), and an import takes it off.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

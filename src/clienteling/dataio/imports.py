@@ -19,19 +19,23 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.conf import settings
+from django.db import reset_queries
 from django.utils.translation import gettext as _
 
 from clienteling.attributes.values import FALSE_WORDS, TRUE_WORDS
-from clienteling.clientbooks.services import attribute_values_upsert
+from clienteling.clientbooks.services import attribute_values_upsert, book_assignments_upsert
 from clienteling.core.errors import Invalid
 from clienteling.core.text import is_safe_text
 from clienteling.customers.services import customers_upsert
 from clienteling.dataio import columns as formats
+from clienteling.dataio.columns import FORMULA_START
 from clienteling.organization.models import LegalEntity
+from clienteling.sales.services import sales_upsert
 from clienteling.timeline.services import activities_import
 
+# Lines a batch hands to its service, in one transaction; sales lines are small and many.
 BATCH = 2000
+SALES_BATCH = 5000
 # A field longer than this is a broken file (an unclosed quote swallowing the rest), not data.
 MAX_FIELD = 100_000
 
@@ -48,14 +52,15 @@ class Kind:
     name: str
     columns: formats.Columns
     apply: Apply
+    batch: int = BATCH
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def kind(name: str) -> Callable[[Apply], Apply]:
+def kind(name: str, batch: int = BATCH) -> Callable[[Apply], Apply]:
     def register(apply: Apply) -> Apply:
-        KINDS[name] = Kind(name, formats.BY_KIND[name], apply)
+        KINDS[name] = Kind(name, formats.BY_KIND[name], apply, batch)
         return apply
 
     return register
@@ -123,7 +128,7 @@ def import_stream(
                 pending.append(item)
                 continue
             batch.append(item)
-            if len(batch) >= BATCH:
+            if len(batch) >= kind.batch:
                 _apply(kind, legal_entity, columns, batch, pending, outcome, on_reject)
                 batch, pending = [], []
                 on_progress(reader.line_num - 1, outcome.imported, outcome.rejected)
@@ -160,7 +165,7 @@ def _open(stream: IO[bytes]) -> tuple[io.TextIOWrapper, Any]:
 def _header(kind: Kind, raw: list[str]) -> list[str]:
     header = [name.strip().lower() for name in raw]
     for name in header:
-        if name not in kind.columns.all:
+        if name not in kind.columns.all and name not in kind.columns.ignored:
             raise Invalid(
                 _("Unknown column %(column)s; the columns of %(kind)s are: %(columns)s.")
                 % {"column": name, "kind": kind.name, "columns": ", ".join(kind.columns.all)},
@@ -208,13 +213,22 @@ def _rows(reader: Any, header: list[str]) -> Iterator[Reject | tuple[int, list[s
             }
             yield Reject(line, "", reason, fields)
         else:
-            row = dict(zip(header, (value.strip() for value in fields), strict=True))
-            unsafe = next((name for name, value in row.items() if not is_safe_text(value)), None)
-            if unsafe is None:
+            row = dict(zip(header, (_unescaped(value.strip()) for value in fields), strict=True))
+            # One check of the whole line; the column is looked for only when it fails.
+            if is_safe_text("".join(fields)):
                 yield line, fields, row
             else:
+                unsafe = next(name for name, value in row.items() if not is_safe_text(value))
                 reason = _("contains a character that is not allowed, or is not UTF-8 text")
                 yield Reject(line, unsafe, reason, fields)
+
+
+def _unescaped(value: str) -> str:
+    """The value an export wrote as ``'=…``, ``'+…`` (so that a spreadsheet shows it as text,
+    not a formula) comes back without the apostrophe: an export imports again as it was."""
+    if value[:1] == "'" and value[1:2] in FORMULA_START:
+        return value[1:]
+    return value
 
 
 def _apply(
@@ -227,6 +241,8 @@ def _apply(
     on_reject: Callable[[Reject], None],
 ) -> None:
     """Write a batch through its kind's service, then report its rejects in line order."""
+    # With DEBUG on, Django keeps the last 9,000 statements: a batch's INSERT is large.
+    reset_queries()
     refused = (
         kind.apply(legal_entity, [row for _line, _fields, row in batch], columns) if batch else {}
     )
@@ -337,14 +353,25 @@ def _attribute_values(
     )
 
 
+@kind("book-assignments")
+def _book_assignments(
+    legal_entity: LegalEntity, rows: Sequence[Row], columns: frozenset[str]
+) -> dict[int, Invalid]:
+    return book_assignments_upsert(
+        legal_entity=legal_entity, rows=[(row["account"], row["worker"]) for row in rows]
+    )
+
+
 @kind("activities")
 def _activities(
     legal_entity: LegalEntity, rows: Sequence[Row], columns: frozenset[str]
 ) -> dict[int, Invalid]:
+    zone = zoneinfo.ZoneInfo(legal_entity.time_zone)
+
     def prepare(row: Row) -> dict[str, Any]:
         return {
             **{name: row.get(name, "") for name in formats.ACTIVITIES.all},
-            "occurred_at": moment(row["occurred_at"], "occurred_at"),
+            "occurred_at": moment(row["occurred_at"], "occurred_at", zone),
         }
 
     return _through(
@@ -354,9 +381,16 @@ def _activities(
     )
 
 
-def moment(raw: str, column: str) -> dt.datetime:
-    """An ISO 8601 date or date-time; without an offset, in the product's time zone (a date
-    alone is its midnight there)."""
+@kind("sales", batch=SALES_BATCH)
+def _sales(
+    legal_entity: LegalEntity, rows: Sequence[Row], columns: frozenset[str]
+) -> dict[int, Invalid]:
+    return sales_upsert(legal_entity=legal_entity, lines=rows)
+
+
+def moment(raw: str, column: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """An ISO 8601 date or date-time; without an offset, in ``zone`` (the legal entity's: a
+    date alone is its midnight there)."""
     try:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
@@ -366,5 +400,5 @@ def moment(raw: str, column: str) -> dt.datetime:
             rule="datetime",
         ) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        value = value.replace(tzinfo=zone)
     return value

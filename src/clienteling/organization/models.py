@@ -7,8 +7,10 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.core.currency import DEFAULT_CURRENCY, validate_currency
 from clienteling.core.fields import CODE_VALIDATOR
 
 
@@ -29,11 +31,26 @@ class LegalEntity(models.Model):
         validators=[validate_time_zone],
         help_text=_("Decides what 'today' is for upcoming birthdays and anniversaries."),
     )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default=DEFAULT_CURRENCY,
+        validators=[validate_currency],
+        help_text=_(
+            "ISO 4217 code, e.g. EUR: sales lines without a currency are in it, and purchase "
+            "totals add up the lines in it."
+        ),
+    )
 
     class Meta:
         verbose_name = _("legal entity")
         verbose_name_plural = _("legal entities")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="legalentity_currency_iso"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

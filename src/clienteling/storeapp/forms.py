@@ -13,6 +13,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import Attribute, DataType
+from clienteling.clientbooks.facts import fact_column
 from clienteling.clientbooks.selectors import AttributeReading
 from clienteling.core.errors import Invalid
 
@@ -34,6 +35,8 @@ class FilterControl:
     maximum: str = ""
     upcoming: str = ""
     choices: list[str] = field(default_factory=list)
+    # A date that comes round every year (a birthday), not a purchase fact (R-SALE-3).
+    anniversary: bool = False
 
     @property
     def code(self) -> str:
@@ -88,9 +91,10 @@ def filter_panel(attributes: list[Attribute], params: QueryDict) -> FilterPanel:
                 maximum=params.get(f"attr.{code}.max", ""),
                 upcoming=params.get(f"upcoming.{code}", ""),
                 choices=attribute.allowed_value_list() if kind == "list" else [],
+                anniversary=kind == "date" and fact_column(attribute) is None,
             )
         )
-        if kind == "date":
+        if controls[-1].anniversary:
             sorts.append(
                 (f"upcoming.{code}", _("Upcoming %(name)s") % {"name": attribute.localized_name()})
             )

@@ -16,10 +16,13 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="storeapp:login"), name="logout"),
     path("book/", views.book, name="book"),
+    path("book/export/", views.book_export, name="book_export"),
     path("store-books/", views.store_books, name="store_books"),
+    path("store-books/export/", views.store_books_export, name="store_books_export"),
     path("customers/", views.search, name="search"),
     path("customers/<str:account>/", views.customer, name="customer"),
     path("customers/<str:account>/timeline/", views.customer_timeline, name="customer_timeline"),
+    path("customers/<str:account>/purchases/", views.customer_purchases, name="customer_purchases"),
     path("reassign/", views.reassign, name="reassign"),
     path("switch/", views.switch, name="switch"),
 ]

@@ -10,23 +10,33 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from clienteling.clientbooks import pages
+from clienteling.clientbooks import pages, selectors
 from clienteling.clientbooks import services as book_services
 from clienteling.clientbooks.pages import CardListPage
 from clienteling.core.errors import DomainError, Forbidden, Invalid
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
+from clienteling.dataio import exports
+from clienteling.organization.access import Operation
 from clienteling.organization.selectors import worker_get
+from clienteling.sales import selectors as sales_selectors
 from clienteling.storeapp.context import StoreContext, store_context, switch_context
 from clienteling.storeapp.forms import (
     attribute_fields,
@@ -38,7 +48,8 @@ from clienteling.timeline import selectors as timeline_selectors
 from clienteling.timeline import services as timeline_services
 from clienteling.timeline.models import Note
 
-View = Callable[..., HttpResponse]
+# A view answers a page, or a download streamed as it is written (StreamingHttpResponse).
+View = Callable[..., HttpResponseBase]
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -53,7 +64,7 @@ def store_view(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             ctx = store_context(request)
         except Forbidden as error:
@@ -103,6 +114,10 @@ def _card_list(request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPag
         "may_reassign": listing.may_reassign,
         "may_remove": listing.may_remove,
         "query": request.GET.urlencode(),
+        # Export offers the page as filtered, to whoever may view it (R-IO-3).
+        "may_export": ctx.may(
+            Operation.VIEW_STORE_BOOKS if listing.store_view else Operation.VIEW_OWN_BOOK
+        ),
     }
     context["nav"] = "store" if listing.store_view else "book"
     if request.htmx and request.GET.get("cursor"):
@@ -130,6 +145,47 @@ def store_books(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         actor=scope.actor, legal_entity=scope.legal_entity, store=ctx.store, params=request.GET
     )
     return _card_list(request, ctx, listing)
+
+
+def _download(file: exports.ExportFile) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(file.chunks, content_type=file.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, file.filename) or ""
+    if file.size is not None:
+        response["Content-Length"] = str(file.size)
+    return response
+
+
+@store_view
+@require_http_methods(["GET"])
+def book_export(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponseBase:
+    """My client book as filtered, every page of it, as a CSV or Excel file (R-IO-3)."""
+    scope = ctx.require_scope()
+    file_format = exports.export_format(request.GET.get("format"))
+    export = exports.client_book_export(
+        actor=scope.actor,
+        legal_entity=scope.legal_entity,
+        card_filter=selectors.card_filter_parse(
+            legal_entity=scope.legal_entity, params=request.GET
+        ),
+    )
+    return _download(exports.export_file(export, file_format))
+
+
+@store_view
+@require_http_methods(["GET"])
+def store_books_export(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponseBase:
+    """The store's client books as filtered, every page, as a CSV or Excel file (R-IO-3)."""
+    scope = ctx.require_scope()
+    file_format = exports.export_format(request.GET.get("format"))
+    export = exports.store_client_books_export(
+        actor=scope.actor,
+        legal_entity=scope.legal_entity,
+        store=ctx.store,
+        card_filter=selectors.card_filter_parse(
+            legal_entity=scope.legal_entity, params=request.GET
+        ),
+    )
+    return _download(exports.export_file(export, file_format))
 
 
 @store_view
@@ -196,6 +252,10 @@ def _customer_page(
         "activity_form": failed.activity if failed else None,
         "note_form": failed.note if failed else None,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "purchase_summary": sales_selectors.purchase_summary(
+            actor=scope.actor, customer=page.customer
+        ),
+        "purchases": sales_selectors.purchases(actor=scope.actor, customer=page.customer),
     }
     return render(request, "storeapp/customer.html", context, status=422 if failed else 200)
 
@@ -352,6 +412,21 @@ def customer_timeline(request: HtmxHttpRequest, ctx: StoreContext, account: str)
     )
     template = "storeapp/_timeline.html" if request.htmx else "storeapp/timeline.html"
     return render(request, template, {"ctx": ctx, "customer": found, "timeline": page})
+
+
+@store_view
+@require_http_methods(["GET"])
+def customer_purchases(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpResponse:
+    """The next page of a customer's purchase history ("Show more", R-SALE-2)."""
+    scope = ctx.require_scope()
+    found = customer_selectors.customer_get(
+        actor=scope.actor, legal_entity=scope.legal_entity, account=account
+    )
+    page = sales_selectors.purchases(
+        actor=scope.actor, customer=found, cursor=request.GET.get("cursor") or None
+    )
+    template = "storeapp/_purchases.html" if request.htmx else "storeapp/purchases.html"
+    return render(request, template, {"ctx": ctx, "customer": found, "purchases": page})
 
 
 @store_view

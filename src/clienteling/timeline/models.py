@@ -187,8 +187,14 @@ class BookEvent(models.Model):
         related_name="+",
         verbose_name=_("previous owner"),
     )
+    # None: made by an import (R-IO-2), which no worker did by hand.
     actor = models.ForeignKey(
-        Worker, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        Worker,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("by"),
     )
     occurred_at = models.DateTimeField(_("when"))
 

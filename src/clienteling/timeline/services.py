@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from clienteling.core.errors import Conflict, Forbidden, Invalid, NotFound
 from clienteling.customers.models import Customer
-from clienteling.customers.selectors import customer_scope
+from clienteling.customers.selectors import customer_ids_by_account, customer_scope
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import caching
 from clienteling.timeline.models import Activity, ActivityType, BookEvent, Note, NoteChange
@@ -259,7 +259,7 @@ def note_delete(*, actor: Worker, note: Note) -> None:
 def book_events_record(
     *,
     kind: BookEventKind,
-    actor: Worker,
+    actor: Worker | None,
     entries: Iterable[tuple[int, str, int, int | None]],
     legal_entity_id: int,
 ) -> None:
@@ -295,12 +295,7 @@ def activities_import(
     ``activity_record``; appointments are booked, not imported. An activity already on record
     (same customer, type, time and subject) is not recorded twice, so a file imports again
     safely. Refused rows are answered by index, naming the column."""
-    accounts = {row["account"] for row in rows}
-    customers = dict(
-        Customer.objects.filter(legal_entity=legal_entity, account__in=accounts).values_list(
-            "account", "id"
-        )
-    )
+    customers = customer_ids_by_account(legal_entity, (row["account"] for row in rows))
     types = {t.code: t for t in ActivityType.objects.filter(legal_entity=legal_entity)}
     workers = dict(
         Worker.objects.filter(

@@ -26,11 +26,14 @@ from clienteling.api.schemas import (
     ConsentOut,
     CustomerOut,
     MembershipOut,
+    PurchasePageOut,
+    SaleLineOut,
     SearchPageOut,
     SearchResultOut,
     Value,
     json_value,
     property_out,
+    purchase_summary_out,
 )
 from clienteling.clientbooks import selectors as books
 from clienteling.clientbooks import services as book_services
@@ -39,6 +42,7 @@ from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
 from clienteling.organization.access import Operation
 from clienteling.organization.models import Worker
+from clienteling.sales import selectors as sales_selectors
 
 router = Router(tags=["customers"])
 
@@ -154,6 +158,51 @@ def customer_get(request: HttpRequest, le: LegalEntityCode, account: AccountPath
             )
             for m in memberships
         ],
+        purchase_summary=purchase_summary_out(
+            sales_selectors.purchase_summary(actor=actor, customer=customer)
+        ),
+    )
+
+
+@router.get(
+    "/legal-entities/{le}/customers/{account}/purchases",
+    response={200: PurchasePageOut, **READ_ERRORS},
+    operation_id="customer_purchases",
+    summary="Purchase history",
+    description="The customer's sales lines, newest first (the lines of one sale in their "
+    "order), a page at a time; returns have a negative amount (R-SALE-2).",
+)
+def customer_purchases(
+    request: HttpRequest,
+    le: LegalEntityCode,
+    account: AccountPath,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> PurchasePageOut:
+    scope = scope_from(request, le)
+    customer = customer_selectors.customer_get(
+        actor=scope.actor, legal_entity=scope.legal_entity, account=account
+    )
+    page = sales_selectors.purchases(
+        actor=scope.actor, customer=customer, cursor=cursor or None, limit=limit
+    )
+    return PurchasePageOut(
+        items=[
+            SaleLineOut(
+                transaction=line.transaction,
+                line=line.line,
+                sold_at=line.sold_at,
+                store=line.store.code if line.store else None,
+                product=line.product,
+                product_name=line.product_name,
+                category=line.category,
+                quantity=line.quantity,
+                amount=str(line.amount),
+                currency=line.currency,
+            )
+            for line in page.rows
+        ],
+        next_cursor=page.next_cursor,
     )
 
 

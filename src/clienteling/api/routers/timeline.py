@@ -71,7 +71,7 @@ class BookEventOut(Schema):
     book: str = Field(..., description="The client book's identifier.")
     owner: str = Field(..., description="The book owner's username.")
     previous_owner: str | None = Field(..., description="Reassigned from (username).")
-    by: str = Field(..., description="Who did it (username).")
+    by: str | None = Field(..., description="Who did it (username); null for an import.")
 
 
 class TimelineEntryOut(Schema):
@@ -149,7 +149,7 @@ def _book_event_out(event: BookEvent) -> BookEventOut:
         book=event.book_number,
         owner=event.owner.user.username,
         previous_owner=_username(event.previous_owner),
-        by=event.actor.user.username,
+        by=_username(event.actor),
     )
 
 

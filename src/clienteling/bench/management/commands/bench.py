@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import resource
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +23,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from clienteling.attributes.models import Attribute
+from clienteling.bench.imports import measure_imports
 from clienteling.bench.management.commands.seed_scale import LEGAL_ENTITY
 from clienteling.clientbooks import selectors, services
 from clienteling.clientbooks.filters import upcoming_ranges
 from clienteling.clientbooks.models import Membership
 from clienteling.customers.models import Customer
+from clienteling.dataio import exports
 from clienteling.demo.production import refuse_production
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import selectors as timeline_selectors
@@ -46,6 +51,18 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=None, help="passed to seed_scale")
         parser.add_argument("--runs", type=int, default=30, help="timed runs per measure")
         parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+        parser.add_argument(
+            "--import-customers",
+            type=int,
+            default=1_000_000,
+            help="customers to import into a scratch database (R-IO-2); 0 skips the imports",
+        )
+        parser.add_argument(
+            "--import-sales", type=int, default=1_000_000, help="sales lines imported after them"
+        )
+        parser.add_argument(
+            "--no-exports", action="store_true", help="skip the exports (R-IO-3), the longest part"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production("bench")
@@ -79,8 +96,30 @@ class Command(BaseCommand):
             self.timeline(),
         ]  # fmt: skip
         self.table(results)
+        export_results = [] if options["no_exports"] else self.exports()
+        if export_results:
+            self.export_table(export_results)
+        import_results = [
+            {**vars(m), "per_second": round(m.per_second)}
+            for m in measure_imports(
+                os.environ.get("DATABASE_URL", "sqlite://"),
+                customers=options["import_customers"],
+                sales=options["import_sales"],
+                say=self.stdout.write,
+            )
+        ] if options["import_customers"] else []  # fmt: skip
         if options["json"]:
-            self.stdout.write(json.dumps({"database": vendor, "results": results}, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "database": vendor,
+                        "results": results,
+                        "exports": export_results,
+                        "imports": import_results,
+                    },
+                    indent=2,
+                )
+            )
 
     # --- measuring ----------------------------------------------------------------------------
 
@@ -305,6 +344,74 @@ class Command(BaseCommand):
         result = self.page("timeline of 10,000 entries, first page", page, floor)
         result["matches"] = Note.objects.filter(customer=customer).count()
         return result
+
+    # --- exports (R-IO-3) ---------------------------------------------------------------------
+
+    def exports(self) -> list[dict[str, Any]]:
+        """The book and the store view exported unfiltered, as the store app and the API send
+        them: the time of one run, then the peak of Python memory during a second run
+        (tracemalloc): flat means the same peak for 10,000 rows and 100,000. Tracing makes
+        openpyxl several times slower, so the large workbook is not traced: the growth of the
+        process's peak resident memory stands for it."""
+        sources = {
+            "client book": lambda: exports.client_book_export(
+                actor=self.actor, legal_entity=self.entity, card_filter=self.unfiltered
+            ),
+            "store client books": lambda: exports.store_client_books_export(
+                actor=self.actor,
+                legal_entity=self.entity,
+                store=self.store,
+                card_filter=self.unfiltered,
+            ),
+        }
+        results = []
+        for name, source in sources.items():
+            for file_format in exports.Format:
+                rows = source().count()
+
+                def run(make: Any = source, fmt: exports.Format = file_format) -> int:
+                    return sum(len(chunk) for chunk in exports.export_file(make(), fmt).chunks)
+
+                start = time.perf_counter()
+                size = run()
+                seconds = time.perf_counter() - start
+                rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                peak: float | None = None
+                if file_format is exports.Format.CSV or name == "client book":
+                    tracemalloc.start()
+                    try:
+                        run()
+                        peak = tracemalloc.get_traced_memory()[1] / 2**20
+                    finally:
+                        tracemalloc.stop()
+                rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+                results.append(
+                    {
+                        "export": f"{name}, {file_format.code}",
+                        "rows": rows,
+                        "seconds": seconds,
+                        "rows_per_s": rows / seconds if seconds else None,
+                        "bytes": size,
+                        "peak_python_mb": peak,
+                        "process_peak_growth_mb": rss_growth / 1024,
+                    }
+                )
+        return results
+
+    def export_table(self, results: list[dict[str, Any]]) -> None:
+        lines = [
+            "\n| export (R-IO-3) | rows | s | rows/s | MB written | peak Python MB "
+            "(tracemalloc) | process peak +MB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in results:
+            lines.append(
+                f"| {r['export']} | {r['rows']:,} | {r['seconds']:.1f} | "
+                f"{r['rows_per_s'] or 0:,.0f} | {r['bytes'] / 2**20:.1f} | "
+                f"{'—' if r['peak_python_mb'] is None else format(r['peak_python_mb'], '.1f')} | "
+                f"{r['process_peak_growth_mb']:.0f} |"
+            )
+        self.stdout.write("\n".join(lines) + "\n")
 
     # --- report -------------------------------------------------------------------------------
 

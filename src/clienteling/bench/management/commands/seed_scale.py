@@ -34,19 +34,27 @@ from clienteling.attributes.models import (
     DataType,
 )
 from clienteling.attributes.values import month_day, slot_columns
+from clienteling.clientbooks.facts import NO_PURCHASES
 from clienteling.clientbooks.models import (
+    FACT_COLUMNS,
     ClientBook,
     ClientelingParameters,
     Membership,
     NumberSequence,
     StoreEntry,
 )
-from clienteling.clientbooks.readmodel import empty_slots, search_text, stores_of_owner
+from clienteling.clientbooks.readmodel import (
+    empty_slots,
+    purchase_facts_refresh,
+    search_text,
+    stores_of_owner,
+)
 from clienteling.clientbooks.services import attribute_slots_sync
 from clienteling.customers.models import Customer, name_sort_key, phone_digits, search_key
 from clienteling.demo.production import refuse_production
 from clienteling.organization.access import Operation
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
+from clienteling.sales.models import SaleLine
 from clienteling.timeline.models import ActivityType
 
 LEGAL_ENTITY = "SCALE"
@@ -223,12 +231,25 @@ class Command(BaseCommand):
             default=DEFAULT_CUSTOMERS,
             help="how many customers (default 1,000,000); everything else scales in proportion",
         )
+        parser.add_argument(
+            "--sales",
+            type=int,
+            default=0,
+            metavar="N",
+            help="sales lines per customer over the last three years (default 0, none). An "
+            "option because it multiplies the data set: 20 lines for each of 1,000,000 "
+            "customers is 20 million rows, which take a long time to write and their own "
+            "gigabytes; the pages of cards do not need them",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production("seed_scale")
         customers: int = options["customers"]
         if customers < 1000:
             raise CommandError("--customers must be at least 1,000.")
+        sales: int = options["sales"]
+        if sales < 0:
+            raise CommandError("--sales must be 0 or more.")
         if LegalEntity.objects.filter(code=LEGAL_ENTITY).exists():
             raise CommandError(
                 f"The scale data set is already in this database (legal entity {LEGAL_ENTITY}). "
@@ -263,6 +284,8 @@ class Command(BaseCommand):
         self.customers(entity, attributes)
         with transaction.atomic():
             self.books(entity)
+        if sales:
+            self.sales(entity, sales)
         self.reset_sequences()
         self.analyze()
         self.say(f"done in {time.monotonic() - self.started:,.0f} s")
@@ -520,6 +543,7 @@ class Command(BaseCommand):
                             )
                         ),
                         **empty_slots(),
+                        **NO_PURCHASES,
                     }
                     for attribute, value in drawn:
                         if attribute.filter_slot is not None:
@@ -558,7 +582,7 @@ class Command(BaseCommand):
             part = remaining[i * share : (i + 1) * share]
             if part:
                 slices.append((owner, part))
-        copied = ["sort_name", "search_text", "added_at", *empty_slots().keys()]
+        copied = ["sort_name", "search_text", "added_at", *empty_slots().keys(), *FACT_COLUMNS]
         membership_columns = [
             "id",
             "legal_entity_id",
@@ -608,6 +632,66 @@ class Command(BaseCommand):
             f"client books: {len(slices)} of {self.stores[0].code}'s workers holding "
             f"{len(memberships):,} customers ({len(slices[0][1]):,} in the book of bench), "
             f"{len(entries):,} store client book rows ({len(memberships) / max(elapsed, 0.001):,.0f}/s)"
+        )
+
+    # --- sales ------------------------------------------------------------------------------
+
+    def sales(self, entity: LegalEntity, per_customer: int) -> None:
+        """``per_customer`` sales lines for every customer, two lines to a receipt, over the
+        last three years, one in five online; from a random generator of their own, so the
+        rest of the data set is the same with or without them."""
+        phase = time.monotonic()
+        rng = random.Random(f"{SEED}-sales")
+        total = self.shape["customers"]
+        store_ids = [s.pk for s in self.stores]
+        products = [
+            (f"{category[:2].upper()}-{n:03d}", f"{category} item {n}", category)
+            for category in CATEGORIES
+            for n in range(1, 41)
+        ]
+        columns = [
+            "legal_entity_id", "transaction", "line", "customer_id", "sold_at", "store_id",
+            "product", "product_name", "category", "quantity", "amount", "currency",
+        ]  # fmt: skip
+        written = 0
+        step = max(1, 100_000 // per_customer)
+
+        def write(rows: list[tuple]) -> None:
+            with transaction.atomic():
+                self.insert(SaleLine, columns, rows)
+
+        writer = Writer(write, threaded=not connection.in_atomic_block)
+        for start in range(0, total, step):
+            rows: list[tuple] = []
+            for n in range(start, min(total, start + step)):
+                customer_id = self.first_customer_id + n
+                home = store_ids[n % len(store_ids)]
+                for k in range(per_customer):
+                    if k % 2 == 0:
+                        sold_at = self.now - dt.timedelta(seconds=rng.randrange(3 * 365 * 86400))
+                        store_id = None if rng.random() < 0.2 else home
+                    code, name, category = rng.choice(products)
+                    rows.append(
+                        (
+                            entity.pk, f"C{n:07d}-{k // 2:04d}", k % 2 + 1, customer_id,
+                            sold_at, store_id, code, name, category, 1,
+                            Decimal(rng.randrange(50, 5000)), "EUR",
+                        )
+                    )  # fmt: skip
+            writer.put(rows)
+            written += len(rows)
+            elapsed = time.monotonic() - phase
+            self.say(
+                f"sales lines {written:,}/{total * per_customer:,} "
+                f"({written / max(elapsed, 0.001):,.0f}/s)"
+            )
+        writer.close()
+        phase = time.monotonic()
+        with transaction.atomic():
+            carded = purchase_facts_refresh(legal_entity=entity, days=None)
+        self.say(
+            f"purchase facts of the {carded:,} customers in books "
+            f"({carded / max(time.monotonic() - phase, 0.001):,.0f}/s)"
         )
 
     def analyze(self) -> None:

@@ -38,6 +38,7 @@ from clienteling.clientbooks.models import (
 from clienteling.clientbooks.services import attribute_slots_sync, client_book_add_customers
 from clienteling.customers.models import Customer
 from clienteling.demo.production import refuse_production
+from clienteling.demo.sales import seed_sales
 from clienteling.organization.access import Operation
 from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 from clienteling.timeline.models import Activity, ActivityType
@@ -81,6 +82,7 @@ HQ_APPS = (
     "attributes",
     "clientbooks",
     "timeline",
+    "sales",
     "insights",
     "api",
     "jobs",
@@ -257,6 +259,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 recorded = self._interactions(entity, workers)
             self._progress(f"{code}: {recorded} activities and notes recorded")
+            # After the books: the sales also bring the cards' purchase facts up to date.
+            with transaction.atomic():
+                sold = seed_sales(entity, today=self.today, progress=self._progress)
+            self._progress(f"{code}: {sold} sales lines recorded")
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready. Log in at /login/ as giulia, marco, paolo, sara, rasa or carla, "

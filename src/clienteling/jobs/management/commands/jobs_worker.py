@@ -19,7 +19,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.TASKS_BACKEND == "redis":
             extra = ["--burst"] if options["batch"] else []
-            call_command("rqworker", "default", "--with-scheduler", *extra)
+            # RQ runs a django-tasks task only through django-tasks-rq's job class.
+            call_command(
+                "rqworker",
+                "default",
+                "--with-scheduler",
+                "--job-class",
+                "django_tasks_rq.Job",
+                *extra,
+            )
         else:
             extra = ["--batch", "--no-startup-delay"] if options["batch"] else []
             call_command("db_worker", "--interval", "1", *extra)
