@@ -94,9 +94,26 @@ def test_bulk_rows_read_like_rows_the_services_write(scale):
 
 def test_bench_reports_every_measure_with_constant_queries(scale):
     out = io.StringIO()
-    call_command("bench", "--runs", "3", "--json", stdout=out)
+    call_command(
+        "bench",
+        "--runs",
+        "3",
+        "--json",
+        "--import-customers",
+        "3000",
+        "--import-sales",
+        "6000",
+        stdout=out,
+    )
     output = out.getvalue()
     report = json.loads(output[output.index("\n{") :])
+    # R-IO-2: each import ran in its own process on a scratch database, every line accepted.
+    imports = {m["kind"]: m for m in report["imports"]}
+    assert set(imports) == {"customers", "sales", "customers again (all updates)"}
+    for measured in imports.values():
+        assert measured["last_line"] == f"imported {measured['lines']}, rejected 0"
+        assert measured["seconds"] > 0 and measured["peak_mb"] > 50
+    assert imports["sales"]["lines"] == 6000
     measures = {r["measure"].split(" ", 1)[0]: r for r in report["results"]}
     assert set(measures) >= {"(a)", "(b)", "(c)", "(c2)", "(d)", "(e)", "timeline"}
     for name in ("(a)", "(b)", "(c)", "(c2)", "(d)", "timeline"):

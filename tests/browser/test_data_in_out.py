@@ -42,3 +42,34 @@ def test_hq_uploads_customers_watches_the_job_and_downloads_the_rejects(page):
         rows = list(csv.reader(io.StringIO(rejects.read())))
     assert rows[0][:3] == ["line", "column", "reason"]
     assert [(row[0], row[1]) for row in rows[1:]] == [("3", "last_name"), ("4", "email")]
+
+
+def test_associate_filters_big_spenders_and_exports_them_as_excel(page, tmp_path):
+    """R-SALE-3, R-IO-3: "spent over 1,000 in 12 months" in the filter panel; the Excel file
+    holds exactly the customers the page shows."""
+    from openpyxl import load_workbook
+
+    from tests.browser.conftest import log_in
+
+    log_in(page, "giulia")
+    page.get_by_role("link", name="My client book").click()
+    spend = page.locator("#filters [data-attribute=SPEND_12M]")
+    spend.locator("input[name='attr.SPEND_12M.min']").fill("1000")
+    spend.locator("input[name='attr.SPEND_12M.min']").press("Enter")
+    page.wait_for_url("**attr.SPEND_12M.min=1000**")
+    page.wait_for_load_state("networkidle")
+    shown = page.locator("#results [data-account]").evaluate_all(
+        "cards => cards.map(card => card.dataset.account)"
+    )
+    assert shown, "the demo has customers who spent over 1,000 in 12 months"
+    with page.expect_download() as download:
+        page.get_by_test_id("export").get_by_role("link", name="Excel file").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    download.value.save_as(tmp_path / "export.xlsx")
+    sheet = load_workbook(tmp_path / "export.xlsx", read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "account" and rows[0][-2:] == ("book", "owner")
+    exported = [row[0] for row in rows[1:]]
+    # Every match, not only the first page of cards.
+    assert exported[: len(shown)] == shown
+    assert all(row[-1] == "giulia" for row in rows[1:])

@@ -203,7 +203,9 @@ def _rows(reader: Any, header: list[str]) -> Iterator[Reject | tuple[int, list[s
             continue
         if not fields or fields == [""]:
             continue
-        if any(len(value) > MAX_FIELD for value in fields):
+        # The whole line is looked at once; each value only when the line needs it.
+        joined = "".join(fields)
+        if len(joined) > MAX_FIELD and any(len(value) > MAX_FIELD for value in fields):
             reason = _("a value is longer than %(max)d characters") % {"max": MAX_FIELD}
             yield Reject(line, "", reason, [])
         elif len(fields) != len(header):
@@ -213,9 +215,11 @@ def _rows(reader: Any, header: list[str]) -> Iterator[Reject | tuple[int, list[s
             }
             yield Reject(line, "", reason, fields)
         else:
-            row = dict(zip(header, (_unescaped(value.strip()) for value in fields), strict=True))
-            # One check of the whole line; the column is looked for only when it fails.
-            if is_safe_text("".join(fields)):
+            values = [value.strip() for value in fields]
+            if "'" in joined:
+                values = [_unescaped(value) for value in values]
+            row = dict(zip(header, values, strict=True))
+            if is_safe_text(joined):
                 yield line, fields, row
             else:
                 unsafe = next(name for name, value in row.items() if not is_safe_text(value))
