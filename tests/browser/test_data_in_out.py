@@ -47,7 +47,7 @@ def test_hq_uploads_customers_watches_the_job_and_downloads_the_rejects(page):
 def test_associate_filters_big_spenders_and_exports_them_as_excel(page, tmp_path):
     """R-SALE-3, R-IO-3: "spent over 1,000 in 12 months" in the filter panel; the Excel file
     holds exactly the customers the page shows."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     from tests.browser.conftest import log_in
 
