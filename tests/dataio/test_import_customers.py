@@ -21,7 +21,8 @@ HEADER = "account,first_name,last_name,email,consent_email,language,address_book
 
 
 def test_good_lines_are_created_and_each_bad_line_is_rejected_with_its_reason(legal_entity):
-    """R-IO-2: every reject reason, by physical line number (the header is line 1)."""
+    """R-IO-1, R-IO-2: every reject reason, by physical line number (the header is line 1);
+    the valid lines are kept."""
     AddressBookFactory.create(legal_entity=legal_entity, code="MI01")
     data = (
         csv_bytes(

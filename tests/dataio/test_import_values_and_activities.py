@@ -27,7 +27,7 @@ def values_of(customer) -> dict[str, object]:
 def test_attribute_values_are_set_cleared_and_refused_by_the_attribute_rules(
     legal_entity, other_legal_entity, giulia
 ):
-    """R-IO-2, R-ATTR-4: each reason names the column; the card's filter slot follows."""
+    """R-IO-1, R-IO-2, R-ATTR-4: each reason names the column; the card's filter slot follows."""
     anna = CustomerFactory.create(legal_entity=legal_entity, account="IT1")
     book_add(giulia, anna)
     CustomerFactory.create(legal_entity=other_legal_entity, account="LT1")
@@ -73,7 +73,7 @@ def test_attribute_values_are_set_cleared_and_refused_by_the_attribute_rules(
 def test_activities_are_recorded_once_with_the_rules_of_the_timeline(
     legal_entity, other_legal_entity, store, giulia, activity_types
 ):
-    """R-IO-2, R-ACT-2: type, time, worker and store are checked; a re-run adds nothing."""
+    """R-IO-1, R-IO-2, R-ACT-2: type, time, worker and store are checked; a re-run adds nothing."""
     CustomerFactory.create(legal_entity=legal_entity, account="IT1")
     header = "account,type,occurred_at,subject,description,worker,store"
     data = csv_bytes(
