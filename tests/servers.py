@@ -4,15 +4,19 @@ server on a free loopback port that is up once ``/healthz`` answers."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.error import URLError
 from urllib.parse import urlparse, urlunparse
@@ -42,6 +46,33 @@ def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
 
+# Per seed (command and arguments), a database migrated and seeded once per test process:
+# each server's own database is a copy of it, which takes a second, not a minute.
+_TEMPLATES: dict[tuple[str, ...], str] = {}
+
+
+def _template(base_url: str, seed: tuple[str, ...], env: dict[str, str]) -> str:
+    """The database URL of the template for ``seed`` (made on first use)."""
+    found = _TEMPLATES.get(seed)
+    if found is not None:
+        return found
+    name = f"template_{uuid.uuid4().hex[:10]}"
+    if is_postgres(base_url):
+        postgres_admin(base_url, f'CREATE DATABASE "{name}"')
+        url = urlunparse(urlparse(base_url)._replace(path=f"/{name}"))
+        atexit.register(postgres_admin, base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        templates = Path(tempfile.mkdtemp(prefix="seeded-"))
+        atexit.register(shutil.rmtree, templates, ignore_errors=True)
+        url = f"sqlite:///{templates}/{name}.sqlite3"
+    made = {**env, "DATABASE_URL": url}
+    subprocess.run([*MANAGE, "migrate", "-v0", "--no-input"], env=made, check=True, cwd=ROOT)
+    if seed:
+        subprocess.run([*MANAGE, *seed], env=made, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _TEMPLATES[seed] = url
+    return url
+
+
 @contextmanager
 def seeded_environment(
     folder: Path, prefix: str, seed: Sequence[str] = ("seed_demo",)
@@ -52,19 +83,22 @@ def seeded_environment(
     env["DJANGO_SETTINGS_MODULE"] = "clienteling.config.settings"
     env.pop("REDIS_URL", None)
     base_url = os.environ.get("DATABASE_URL", "")
+    template = _template(base_url, tuple(seed), env)
     dropped = None
     if is_postgres(base_url):
         dropped = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        postgres_admin(base_url, f'CREATE DATABASE "{dropped}"')
+        source = urlparse(template).path.lstrip("/")
+        postgres_admin(base_url, f'CREATE DATABASE "{dropped}" TEMPLATE "{source}"')
         env["DATABASE_URL"] = urlunparse(urlparse(base_url)._replace(path=f"/{dropped}"))
     else:
-        env["DATABASE_URL"] = f"sqlite:///{folder}/{prefix}.sqlite3"
+        target = folder / f"{prefix}.sqlite3"
+        with (
+            closing(sqlite3.connect(urlparse(template).path)) as source_db,
+            closing(sqlite3.connect(target)) as target_db,
+        ):
+            source_db.backup(target_db)
+        env["DATABASE_URL"] = f"sqlite:///{target}"
     try:
-        subprocess.run([*MANAGE, "migrate", "-v0", "--no-input"], env=env, check=True, cwd=ROOT)
-        if seed:
-            subprocess.run(
-                [*MANAGE, *seed], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL
-            )
         yield env
     finally:
         if dropped:

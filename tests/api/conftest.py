@@ -4,25 +4,19 @@ server with the demo data for the curl examples and schemathesis."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
-from urllib.parse import urlparse, urlunparse
-from urllib.request import urlopen
 
 import pytest
 from django.test import Client
 
 from clienteling.api.services import api_token_create
 from clienteling.organization.models import Worker
-from tests.browser.conftest import _free_port, _postgres_admin
+from tests.servers import MANAGE, free_port, seeded_environment, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1"
@@ -108,47 +102,10 @@ class LiveServer:
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server process on a free loopback port with freshly migrated and seeded demo data
     (SQLite file, or a fresh PostgreSQL database when DATABASE_URL points at PostgreSQL)."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["DJANGO_SETTINGS_MODULE"] = "clienteling.config.settings"
-    env.pop("REDIS_URL", None)
-    base_url = os.environ.get("DATABASE_URL", "")
-    dropped: str | None = None
-    if base_url.startswith(("postgres://", "postgresql://")):
-        name = f"api_{uuid.uuid4().hex[:10]}"
-        _postgres_admin(base_url, f'CREATE DATABASE "{name}"')
-        dropped = name
-        env["DATABASE_URL"] = urlunparse(urlparse(base_url)._replace(path=f"/{name}"))
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('api')}/demo.sqlite3"
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0", "--no-input"], env=env, check=True, cwd=ROOT)
-    subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("api-server") / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except (URLError, ConnectionError, OSError):
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the API server did not start; see {log.name}")
-        time.sleep(0.2)
-    try:
+    port = free_port()
+    log = tmp_path_factory.mktemp("api-server") / "server.log"
+    with (
+        seeded_environment(tmp_path_factory.mktemp("api"), "api") as env,
+        serving([*MANAGE, "runserver", "--noreload", f"127.0.0.1:{port}"], env, log, port) as url,
+    ):
         yield LiveServer(url, env)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
-        if dropped:
-            _postgres_admin(base_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')

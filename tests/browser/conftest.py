@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.error import URLError
-from urllib.parse import urlparse, urlunparse
-from urllib.request import urlopen
 
 import pytest
+
+from tests.servers import MANAGE, free_port, seeded_environment, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -43,78 +38,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _postgres_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(sql)
-
-
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory, azure_fakes) -> Iterator[str]:
     """A server process on loopback with freshly migrated and seeded demo data, trusting
     the fake Microsoft services (customer analytics is off until a test turns it on)."""
     from tests.conftest import VAULT_READER_SECRET
 
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["DJANGO_SETTINGS_MODULE"] = "clienteling.config.settings"
-    env.pop("REDIS_URL", None)
-    env["AZURE_CA_BUNDLE"] = azure_fakes.ca_file
-    env["CLIENTELING_ALLOWED_HOSTS_EXTRA"] = "127.0.0.1"
-    env["CLIENTELING_KEYVAULT_CLIENT_SECRET"] = VAULT_READER_SECRET
-    base_url = os.environ.get("DATABASE_URL", "")
-    dropped: str | None = None
-    if base_url.startswith(("postgres://", "postgresql://")):
-        name = f"browser_{uuid.uuid4().hex[:10]}"
-        _postgres_admin(base_url, f'CREATE DATABASE "{name}"')
-        dropped = name
-        env["DATABASE_URL"] = urlunparse(urlparse(base_url)._replace(path=f"/{name}"))
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('browser')}/demo.sqlite3"
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0", "--no-input"], env=env, check=True, cwd=ROOT)
-    subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("server") / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    # The background-job worker beside the server, as `make run` starts it.
-    worker = subprocess.Popen(
-        [*manage, "jobs_worker"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except (URLError, ConnectionError, OSError):
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the demo server did not start; see {log.name}")
-        time.sleep(0.2)
-    try:
-        yield url
-    finally:
-        for process in (server, worker):
-            process.terminate()
-            process.wait(timeout=10)
-        log.close()
-        if dropped:
-            _postgres_admin(base_url, f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+    with seeded_environment(tmp_path_factory.mktemp("browser"), "browser") as env:
+        env["AZURE_CA_BUNDLE"] = azure_fakes.ca_file
+        env["CLIENTELING_ALLOWED_HOSTS_EXTRA"] = "127.0.0.1"
+        env["CLIENTELING_KEYVAULT_CLIENT_SECRET"] = VAULT_READER_SECRET
+        port = free_port()
+        log = tmp_path_factory.mktemp("server") / "server.log"
+        # The background-job worker beside the server, as `make run` starts it.
+        with (
+            log.with_name("worker.log").open("wb") as worker_log,
+            serving(
+                [*MANAGE, "runserver", "--noreload", f"127.0.0.1:{port}"], env, log, port
+            ) as url,
+        ):
+            worker = subprocess.Popen(
+                [*MANAGE, "jobs_worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                yield url
+            finally:
+                worker.terminate()
+                worker.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
