@@ -24,24 +24,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import httpx
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from clienteling.bench import loadtest
 from clienteling.bench.management.commands.seed_scale import FIRST, LAST, LEGAL_ENTITY
+from clienteling.bench.server import gunicorn, log_tail
 from clienteling.demo.production import refuse_production
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline.models import Note
@@ -121,13 +112,13 @@ class Command(BaseCommand):
         database = f"{connection.vendor} database {connection.settings_dict['NAME']}"
         connection.close()  # idle while the load runs; gunicorn has its own
         self.describe(plan, database)
-        with self.server(options["url"], options["workers"]) as (url, log):
+        with gunicorn(options["url"], options["workers"], self.say) as (url, log):
             plan.base_url = url
             try:
                 result = asyncio.run(loadtest.run(plan, self.say))
             except loadtest.LoadTestError as error:
-                raise CommandError(f"{error}{self.log_tail(log)}") from error
-            tail = self.log_tail(log) if result["all"]["errors"] else ""
+                raise CommandError(f"{error}{log_tail(log)}") from error
+            tail = log_tail(log) if result["all"]["errors"] else ""
         if log is not None and not tail:
             log.unlink(missing_ok=True)  # a clean run's log says nothing
         result["notes_written"] = Note.objects.filter(legal_entity=entity).count() - notes_before
@@ -146,75 +137,6 @@ class Command(BaseCommand):
             self.stdout.write(tail)
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2))
-
-    # --- the server -----------------------------------------------------------------------
-
-    @contextmanager
-    def server(self, url: str | None, workers: int) -> Iterator[tuple[str, Path | None]]:
-        """The given server, or gunicorn on a free port with this process's environment:
-        persistent database connections and DEBUG off unless the environment says otherwise.
-        Its log is left for the caller to read and remove."""
-        if url:
-            url = url.rstrip("/")
-            try:
-                healthy = httpx.get(f"{url}/healthz", timeout=5).status_code == 200
-            except httpx.HTTPError:
-                healthy = False
-            if not healthy:
-                raise CommandError(f"{url}/healthz does not answer 200.")
-            yield url, None
-            return
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        env = dict(os.environ)
-        env.setdefault("DB_CONN_MAX_AGE", "60")
-        env.setdefault("DEBUG", "0")
-        env.setdefault("DJANGO_SETTINGS_MODULE", "clienteling.config.settings")
-        command = [
-            sys.executable, "-m", "gunicorn", "clienteling.config.wsgi",
-            "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-            "--pythonpath", str(Path(settings.BASE_DIR) / "src"),
-        ]  # fmt: skip
-        handle, name = tempfile.mkstemp(prefix="loadtest-gunicorn-", suffix=".log")
-        log = Path(name)
-        url = f"http://127.0.0.1:{port}"
-        with os.fdopen(handle, "wb") as output:
-            process = subprocess.Popen(
-                command, env=env, cwd=settings.BASE_DIR, stdout=output, stderr=subprocess.STDOUT
-            )
-        try:
-            self.wait_healthy(url, process, log)
-            self.say(
-                f"gunicorn: {workers} workers on {url} (DEBUG={env['DEBUG']}, "
-                f"DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}), log in {log}"
-            )
-            yield url, log
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def wait_healthy(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise CommandError(f"gunicorn did not start.{self.log_tail(log)}")
-            time.sleep(0.2)
-
-    def log_tail(self, log: Path | None, lines: int = 30) -> str:
-        if log is None or not log.exists():
-            return ""
-        text = log.read_text(errors="replace").splitlines()[-lines:]
-        return f"\nLast lines of the gunicorn log ({log}):\n" + "\n".join(text) if text else ""
 
     # --- output -----------------------------------------------------------------------------
 
