@@ -8,7 +8,7 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run worker migrate demo test test-postgres lint format bench loadtest clean messages
+.PHONY: help install install-dev run worker migrate demo test test-postgres lint format bench bench-http loadtest clean messages
 
 help:
 	@echo "make run            serve the demo on http://127.0.0.1:$(PORT) (SQLite)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-postgres  the same suite on PostgreSQL (DATABASE_URL, default $(POSTGRES_URL))"
 	@echo "make lint           ruff, format check, mypy (src and tests), import contracts, Django checks, migrations"
 	@echo "make bench          the scale benchmark (docs/performance.md)"
+	@echo "make bench-http     the book and store pages over HTTP from gunicorn, beside /api/v1/me (BENCH_HTTP_ARGS)"
 	@echo "make loadtest       50 associates for 2 minutes against gunicorn on PostgreSQL (LOADTEST_ARGS)"
 
 # The virtual environment, from the pinned lock files; re-made when they change.
@@ -41,21 +42,12 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 
 # The demo also starts the fake Microsoft services (Entra ID, Key Vault, Customer Insights)
-# on 127.0.0.1:8441-8443 and turns analytics on for ITJW; they stop with the server.
-FAKES_DIR := var/fake-services
-DEMO_VAULT_SECRET := demo-vault-reader-secret
-# A background-job worker runs beside the server, and stops with it.
+# on 127.0.0.1, ports FAKES_PORT_BASE to FAKES_PORT_BASE+2 (default 8441-8443), and turns
+# analytics on for ITJW; a port in use leaves analytics off and never delays the start.
+# A background-job worker runs beside the server; the fakes and the worker stop with it.
+FAKES_PORT_BASE ?= 8441
 run: demo
-	@rm -f $(FAKES_DIR)/fake-services.json
-	@CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET) $(BIN)/python manage.py fake_services \
-		--state-dir $(FAKES_DIR) & FAKES=$$!; \
-	$(BIN)/python manage.py jobs_worker & WORKER=$$!; \
-	trap 'kill $$FAKES $$WORKER 2>/dev/null' EXIT INT TERM; \
-	export AZURE_CA_BUNDLE=$(CURDIR)/$(FAKES_DIR)/ca.pem CLIENTELING_KEYVAULT_CLIENT_SECRET=$(DEMO_VAULT_SECRET) \
-		CLIENTELING_ALLOWED_HOSTS_EXTRA=$${CLIENTELING_ALLOWED_HOSTS_EXTRA:-127.0.0.1}; \
-	$(BIN)/python manage.py insights_demo --wait 30 || \
-		echo "Customer analytics stays off: the fake services did not start (ports 8441-8443 busy?)"; \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@FAKES_PORT_BASE=$(FAKES_PORT_BASE) $(BIN)/python manage.py run_demo --port $(PORT)
 
 # The background-job worker alone, with the server's environment (DATABASE_URL, TASKS_BACKEND).
 worker: migrate
@@ -95,6 +87,15 @@ bench: install-dev
 		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py migrate --no-input -v0 && \
 		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py bench $(BENCH_ARGS); \
 	fi
+
+# The pages over HTTP as users get them: gunicorn (2 workers, DEBUG off) on the PostgreSQL
+# benchmark database, filled with the data set if absent; --write updates docs/performance.md.
+BENCH_HTTP_DATABASE ?= postgresql://postgres@127.0.0.1:5432/bench
+BENCH_HTTP_ARGS ?= --write
+bench-http: install-dev
+	DATABASE_URL=$(BENCH_HTTP_DATABASE) $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL=$(BENCH_HTTP_DATABASE) DEBUG=0 DB_CONN_MAX_AGE=60 \
+		$(BIN)/python manage.py bench_http $(BENCH_HTTP_ARGS)
 
 # The load test: gunicorn (development settings, DEBUG off, persistent connections) on the
 # PostgreSQL benchmark database, which the command fills with the data set if absent.

@@ -15,6 +15,17 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in English: a request in Italian activates Italian for the thread, and
+    it would stay active for the next test's direct calls to selectors and services."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded and produced files (imports, rejects) go to the test's own directory."""
     settings.MEDIA_ROOT = tmp_path / "media"

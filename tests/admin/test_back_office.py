@@ -290,3 +290,33 @@ def test_the_back_office_speaks_the_chosen_language(hq, legal_entity, activity_t
     assert f'lang="{language}"' in index
     assert section in index
     assert {"it": "Telefonata", "lt": "Skambutis"}[language] in types
+
+
+def test_hq_ticks_the_purchase_facts_the_cards_show(hq, legal_entity):
+    """R-SALE-3: tick boxes on the legal entity, stored in their order; four are refused."""
+    url = admin_url(LegalEntity, "change", legal_entity.pk)
+
+    submit(hq, url, {"clienteling-0-card_facts": ["SPEND_12M", "LAST_PURCHASE"]})
+    parameters = ClientelingParameters.objects.get(legal_entity=legal_entity)
+    assert parameters.card_facts == "LAST_PURCHASE,SPEND_12M"
+    page = hq.get(url).content.decode()
+    assert 'value="SPEND_12M" checked' in page.replace('type="checkbox" ', "") or (
+        page.count("checked") >= 2
+    )
+
+    response = submit(
+        hq,
+        admin_url(ClientelingParameters, "change", legal_entity.pk),
+        {"card_facts": ["LAST_PURCHASE", "SPEND_12M", "VISITS_12M", "FAV_CATEGORY"]},
+    )
+    assert "Choose at most 3 of the purchase facts" in response.content.decode()
+    parameters.refresh_from_db()
+    assert parameters.card_facts == "LAST_PURCHASE,SPEND_12M"
+
+
+def test_hq_sets_a_workers_language_for_every_device(hq, giulia):
+    """R-UX-2: the preference the store app applies at each request, set by HQ."""
+    submit(hq, admin_url(Worker, "change", giulia.pk), {"language": "lt"})
+
+    giulia.refresh_from_db()
+    assert giulia.language == "lt"

@@ -5,6 +5,7 @@ them against the service; secret references show their expiry and warn 30 days a
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -139,7 +140,9 @@ def test_the_customer_page_shows_the_card_with_measures_first(hq, legal_entity, 
     clv = page.index('data-code="CustomerLifetimeValue"')
     birthday = page.index('data-code="BIRTHDAY"')
     assert churn < clv < birthday
-    assert str(fakes.measures_for(customer.account)["ChurnProbability"]) in page
+    # A probability reads as a percentage, as on the card (R-UX-2), not as a raw 0.19.
+    churn_value = fakes.measures_for(customer.account)["ChurnProbability"]
+    assert f">{round(Decimal(str(churn_value)) * 100)} %<" in page
 
 
 def test_deleting_the_settings_takes_the_measures_off_the_cards_at_once(

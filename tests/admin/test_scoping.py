@@ -61,7 +61,35 @@ def lithuania(other_legal_entity, rasa):
         lines=[{"transaction": "VL01-1", "line": "1", "account": "LT0001",
                 "sold_at": "2026-01-10", "store": "VL01", "amount": "99.00"}],
     )  # fmt: skip
+    _engagement_rows(other_legal_entity, rasa, customer)
     return {"customer": customer, "type": visit}
+
+
+def _engagement_rows(legal_entity, rasa, customer):
+    """Acting on the book (SPEC §18): one row of each of its back-office models in LTFA."""
+    from clienteling.attributes.models import Attribute
+    from clienteling.engagement import services as engagement
+    from clienteling.engagement.models import EmailTemplate, EngagementParameters, ReminderRule
+
+    EngagementParameters.objects.create(legal_entity=legal_entity)
+    ReminderRule.objects.create(
+        legal_entity=legal_entity, attribute=Attribute.objects.get(code="BIRTHDAY"), lead_days=7
+    )
+    EmailTemplate.objects.create(
+        legal_entity=legal_entity, code="BIRTHDAY", language="lt", subject="Sveiki", body="Sveiki"
+    )
+    engagement.follow_ups_create(
+        actor=rasa, legal_entity=legal_entity, customer_ids=[customer.pk], subject="Skambutis",
+        due=timezone.localdate() + dt.timedelta(days=1),
+    )  # fmt: skip
+    store = rasa.stores.get()
+    engagement.appointment_book(
+        actor=rasa, customer=customer, store=store, purpose="Matavimas", duration_minutes=30,
+        start=timezone.now() + dt.timedelta(days=1),
+    )  # fmt: skip
+    engagement.outreach_start(
+        actor=rasa, legal_entity=legal_entity, template_code="BIRTHDAY", customer_ids=[customer.pk]
+    )
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ def test_associate_filters_her_book_to_handbags_lovers_with_a_birthday_soon(page
     filters.locator("[data-attribute=PREF_CATEGORY]").get_by_label("Handbags").check()
     page.wait_for_load_state("networkidle")
     page.get_by_test_id("upcoming-BIRTHDAY").select_option("14")
+    # A select changes nothing until the form is applied (R-UX-1).
+    page.get_by_role("button", name="Show customers").click()
     page.wait_for_url(re.compile(r"upcoming\.BIRTHDAY=14"))
     page.wait_for_load_state("networkidle")
     assert "attr.PREF_CATEGORY=Handbags" in page.url
@@ -78,10 +80,10 @@ def test_associate_adds_a_customer_found_in_search(page):
     page.get_by_label("Name, email, phone or account number").fill("Rossi Bianchi Russo Ferrari")
     page.get_by_role("button", name="Search").click()
     page.wait_for_load_state("networkidle")
-    free = page.locator("table.results tbody tr").filter(
+    free = page.locator("table.found tbody tr").filter(
         has=page.get_by_role("button", name="Add to my book")
     )
-    row = free.filter(has_text="—").first
+    row = free.filter(has_text="In no client book").first
     account = row.get_attribute("data-account")
     row.get_by_role("button", name="Add to my book").click()
     assert "is now in your client book" in page.locator(".message").first.inner_text()
@@ -102,6 +104,8 @@ def test_manager_reassigns_customers_from_marco_to_giulia(page):
         cards.nth(i).locator("input[type=checkbox]").check()
     page.get_by_role("button", name="Reassign selected").click()
     page.get_by_label("Move to the client book of").select_option("giulia")
+    page.get_by_role("button", name="Continue").click()
+    assert "Giulia" in page.get_by_test_id("reassign-summary").inner_text()
     page.get_by_role("button", name="Confirm reassignment").click()
     assert "2 customers moved" in page.locator(".message").first.inner_text()
     page.goto("/store-books/?owner=giulia&q=")
@@ -145,19 +149,24 @@ def test_associate_switches_to_italian_and_sees_the_same_page_in_italian(page):
     page.get_by_role("link", name="My client book").click()
     page.wait_for_load_state("networkidle")
     english_cards = page.locator("li.card").count()
+    # The language select changes nothing until its button is pressed (R-UX-1).
+    page.locator("details.menu summary").click()
+    page.get_by_test_id("language").select_option("it")
     with page.expect_navigation():
-        page.get_by_test_id("language").select_option("it")
+        page.get_by_test_id("language-apply").click()
     assert page.locator("html").get_attribute("lang") == "it"
     assert page.get_by_role("heading", level=1).inner_text() == heading
-    assert page.get_by_label(search_label).is_visible()
+    assert page.get_by_label(search_label).count() == 1
+    page.locator("details.menu summary").click()
     assert page.get_by_role("button", name=log_out).is_visible()
     assert page.locator("li.card").count() == english_cards
     birthday = page.locator("li.card [data-code=BIRTHDAY] dd:not([data-value=''])").first
     birthday = birthday.inner_text().lower()
     assert any(month in birthday for month in ITALIAN_MONTHS), birthday
     # Back to English for the other tests' sake: the choice lives in this browser context only.
+    page.get_by_test_id("language").select_option("en")
     with page.expect_navigation():
-        page.get_by_test_id("language").select_option("en")
+        page.get_by_test_id("language-apply").click()
     assert page.get_by_role("heading", level=1).inner_text() == "My client book"
 
 

@@ -215,3 +215,85 @@ def test_a_customer_moved_to_another_book_keeps_the_facts(
 
     assert Membership.objects.get(customer=big).book.owner == marco
     assert facts(big) == before and StoreEntry.objects.filter(customer=big).exists()
+
+
+@pytest.fixture
+def facts_on_cards(legal_entity):
+    """HQ puts spend and last purchase on the cards."""
+    from clienteling.clientbooks.services import clienteling_parameters_update
+
+    clienteling_parameters_update(legal_entity=legal_entity, card_facts="LAST_PURCHASE,SPEND_12M")
+
+
+def properties(card: dict) -> list[tuple[str, str, object]]:
+    return [(p["code"], p["kind"], p["value"]) for p in card["properties"]]
+
+
+def test_hq_puts_purchase_facts_on_the_cards_before_the_attributes(api, bought, facts_on_cards):
+    """R-SALE-3: the chosen facts follow the measures and come before the attributes, with
+    the card row's values; a customer who never bought shows no date and nothing spent."""
+    cards = {c["account"]: c for c in api.get(BOOK).json()["items"]}
+
+    big = properties(cards["IT000001"])
+    assert big[:2] == [
+        ("LAST_PURCHASE", "fact", (timezone.localdate() - dt.timedelta(days=20)).isoformat()),
+        ("SPEND_12M", "fact", 6500.0),
+    ]
+    assert big[2][1] == "attribute" and len(big) == 3
+    assert properties(cards["IT000003"])[:2] == [
+        ("LAST_PURCHASE", "fact", None),
+        ("SPEND_12M", "fact", 0.0),
+    ]
+
+
+def test_the_customer_details_show_the_same_facts(api, bought, facts_on_cards):
+    """R-SALE-3: the customer's details, read from the sales, agree with the card."""
+    details = api.get("/legal-entities/ITJW/customers/IT000001").json()
+
+    assert (
+        properties(details)[:2]
+        == properties(next(c for c in api.get(BOOK).json()["items"] if c["account"] == "IT000001"))[
+            :2
+        ]
+    )
+
+
+def test_the_store_app_card_shows_spend_as_money(client, giulia, bought, facts_on_cards):
+    """R-SALE-3: the amount in the legal entity's currency, as the reader's language writes it."""
+    client.force_login(giulia.user)
+
+    page = client.get(reverse("storeapp:book"), HTTP_ACCEPT_LANGUAGE="it").content.decode()
+
+    assert 'data-code="SPEND_12M"' in page
+    assert "6.500,00\u00a0€" in page
+
+
+@pytest.mark.parametrize(
+    "chosen", ["SPEND_12M,SPEND_12M", "NOPE", "LAST_PURCHASE,SPEND_12M,VISITS_12M,FAV_CATEGORY"]
+)
+def test_hq_cannot_choose_unknown_repeated_or_more_than_three_facts(legal_entity, chosen):
+    """R-SALE-3: the service names the field; the database refuses the value too."""
+    from django.db import IntegrityError, transaction
+
+    from clienteling.clientbooks.models import ClientelingParameters
+    from clienteling.clientbooks.services import clienteling_parameters_update
+    from clienteling.core.errors import Invalid
+
+    with pytest.raises(Invalid) as refused:
+        clienteling_parameters_update(legal_entity=legal_entity, card_facts=chosen)
+    assert refused.value.field == "card_facts"
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClientelingParameters.objects.filter(legal_entity=legal_entity).update(card_facts=chosen)
+
+
+def test_a_card_with_the_last_purchase_as_a_property_does_not_repeat_it(
+    client, giulia, bought, facts_on_cards
+):
+    """R-SALE-3: the footer's "last purchase" cue gives way to the property."""
+    client.force_login(giulia.user)
+
+    page = client.get(reverse("storeapp:book")).content.decode()
+
+    assert 'data-code="LAST_PURCHASE"' in page
+    assert 'class="last-purchase"' not in page

@@ -123,3 +123,34 @@ def test_switch_takes_any_legal_entity_and_store(user):
         no_server_error(
             user.post(reverse("storeapp:switch"), {"legal_entity": value, "store": value}), value
         )
+
+
+ACTION_PAGES = {
+    "storeapp:follow_up_new": ["subject", "due", "note"],
+    "storeapp:appointment_new": ["start", "duration_minutes", "store", "purpose"],
+    "storeapp:outreach_new": ["template"],
+}
+
+
+def test_acting_on_the_book_takes_any_value(user, customers):
+    """R-TASK-1, R-APPT-1, R-OUT-1: the selection (account, scope, filter, sent) and every
+    field of the follow-up, appointment and e-mail forms."""
+    for value in NASTY:
+        no_server_error(user.get(reverse("storeapp:today")), value)
+        no_server_error(user.get(reverse("storeapp:outreach_new"), {"sent": value}), value)
+        no_server_error(user.get("/appointments/new/", {"account": value}), value)
+        for name in ACTION_PAGES:
+            for query in (
+                {"account": value},
+                {"scope": value, "filter": value},
+                {"scope": "store", "filter": f"attr.BIRTHDAY.min={value}&q={value}"},
+            ):
+                no_server_error(user.get(reverse(name), query), (name, query))
+    for name, fields in ACTION_PAGES.items():
+        url = f"{reverse(name)}?account={customers[0].account}"
+        for field, value in itertools.product(fields, NASTY):
+            no_server_error(user.post(url, {field: value}), (name, field, value))
+    account = customers[0].account
+    for field, value in itertools.product(CUSTOMER_FORMS["activity"], NASTY[:6]):
+        data = {"action": "activity", "type": "APPOINTMENT", "subject": "x", field: value}
+        no_server_error(user.post(f"/customers/{account}/", data), ("activity", field, value))

@@ -199,7 +199,8 @@ def test_manager_reassigns_every_customer_matching_the_filter(
     query = "owner=marco&attr.PREF_CATEGORY=Shoes"
     confirm = client.get(reverse("storeapp:reassign"), {"scope": "matching", "query": query})
     page = confirm.content.decode()
-    assert "2 customers will move" in page
+    assert "All 2 customers that match the filter will move" in page
+    assert f"{marco}: 2 customers" in page  # from whose book they leave
     assert 'name="customers"' not in page
     done = client.post(
         reverse("storeapp:reassign"),

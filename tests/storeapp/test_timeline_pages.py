@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clienteling.clientbooks.models import ClientelingParameters
 from clienteling.timeline import services
 from clienteling.timeline.models import Activity, Note
 
@@ -40,27 +42,54 @@ def test_recording_a_phone_call_puts_it_on_the_timeline(
     assert "Asked about the Luna watch" in response.content.decode()
 
 
-def test_an_appointment_without_a_start_shows_the_error_beside_the_field(
+def test_the_activity_form_offers_booking_instead_of_the_appointment_type(
     client, page_of, giulia, customers, activity_types
 ):
-    """R-ACT-2: a clear error, the form kept, nothing saved."""
+    """R-APPT-1, R-ACT-2: with clienteling on, the form does not offer the appointment type
+    (booking checks the associate is free; recording would not) and links to booking."""
     url = page_of(giulia, customers[0])
+    page = client.get(url).content.decode()
+    offered = re.findall(r'<option value="([A-Z_]+)" data-appointment', page)
+    assert offered and "APPOINTMENT" not in offered and "PHONE" in offered
+    booking = f"/appointments/new/?account={customers[0].account}"
+    assert f'href="{booking}" data-testid="book-instead"' in page
+    assert 'name="scheduled_start"' not in page
+
+
+def test_an_appointment_type_posted_anyway_is_refused_beside_the_type_with_a_link(
+    client, page_of, giulia, customers, activity_types
+):
+    """R-APPT-1: a crafted post of the appointment type books nothing and records nothing;
+    the message is beside the type and the form keeps what was typed."""
+    url = page_of(giulia, customers[0])
+    start = (timezone.localtime() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
     response = client.post(
-        url, {"action": "activity", "type": "APPOINTMENT", "subject": "Private viewing"}
+        url,
+        {
+            "action": "activity",
+            "type": "APPOINTMENT",
+            "subject": "Private viewing",
+            "scheduled_start": start.strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": "45",
+        },
     )
     page = response.content.decode()
     assert response.status_code == 422
-    assert "An appointment needs a scheduled start." in page
+    assert "Appointments are booked, so that nobody is booked twice" in page
     assert 'value="Private viewing"' in page
+    assert 'data-testid="book-instead"' in page
     assert not Activity.objects.exists()
 
 
-def test_an_appointment_is_read_in_the_legal_entitys_time_zone_and_listed_as_upcoming(
-    client, page_of, giulia, customers, activity_types
+def test_with_clienteling_off_an_appointment_is_still_recorded_as_an_activity(
+    client, page_of, giulia, customers, activity_types, legal_entity
 ):
-    """R-ACT-2: the scheduled start typed in the store is local time (Europe/Rome here)."""
+    """R-ACT-2: with clienteling off there is no booking to go through; the form records an
+    appointment at its scheduled start, read in the legal entity's time zone, as before."""
+    ClientelingParameters.objects.filter(legal_entity=legal_entity).update(enabled=False)
     url = page_of(giulia, customers[0])
     start = (timezone.localtime() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    assert 'name="scheduled_start"' in client.get(url).content.decode()
     client.post(
         url,
         {

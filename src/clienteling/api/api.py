@@ -13,6 +13,7 @@ from clienteling.api.routers import (
     attributes,
     clientbooks,
     customers,
+    engagement,
     exports,
     imports,
     jobs,
@@ -54,6 +55,10 @@ TAGS = [
         "name": "imports",
         "description": "CSV files in: customers, values, books, activities, sales.",
     },
+    {
+        "name": "acting on the book",
+        "description": "Today, follow-ups, appointments, outreach and its outcomes.",
+    },
 ]
 
 api = ClientelingAPI(
@@ -74,6 +79,7 @@ api.add_router("", timeline.router)
 api.add_router("", jobs.router)
 api.add_router("", imports.router)
 api.add_router("", exports.router)
+api.add_router("", engagement.router)
 
 # The dynamic client book filters, documented as query parameters whose names follow a
 # pattern (HQ defines the attributes at run time). Other query parameters are ignored, so the

@@ -23,7 +23,14 @@ MAX_ACCOUNTS = 10_000
 Value = bool | int | float | str | None
 
 ERROR_CODES = Literal[
-    "not_found", "forbidden", "conflict", "invalid", "feature_disabled", "unauthenticated"
+    "not_found",
+    "forbidden",
+    "conflict",
+    "invalid",
+    "feature_disabled",
+    "unauthenticated",
+    "too_large",
+    "unavailable",
 ]
 
 
@@ -122,7 +129,11 @@ class PropertyOut(Schema):
     value: Value = Field(
         ..., description="Dates as YYYY-MM-DD, numbers as numbers; null when there is no value."
     )
-    kind: Literal["measure", "attribute"]
+    kind: Literal["measure", "fact", "attribute"] = Field(
+        ...,
+        description="An analytics measure, a purchase fact (LAST_PURCHASE, SPEND_12M, "
+        "VISITS_12M, FAV_CATEGORY) or a client book attribute.",
+    )
     available: bool = Field(
         True,
         description="Measures only: false when the analytics service could not be asked in "
@@ -234,6 +245,14 @@ class AttributeValueOut(Schema):
     label: str
     data_type: str
     value: Value
+
+
+class ChoiceOut(Schema):
+    """An allowed value of a list attribute: what the API stores and filters by, and how the
+    caller's language shows it (R-UX-2)."""
+
+    value: str
+    label: str
 
 
 class PurchaseSummaryOut(Schema):
@@ -350,6 +369,12 @@ class AttributeOut(Schema):
     refinable: bool
     display_order: int
     allowed_values: list[str]
+    choices: list[ChoiceOut] = Field(
+        default_factory=list,
+        description="The allowed values in order, each with its label in the caller's "
+        "language (R-UX-2); empty for free text. Values elsewhere in the API (cards, a "
+        "customer's attributes, filters, PATCH) are the stored value; show them by this label.",
+    )
     unit: str
     min_value: float | None
     max_value: float | None
@@ -364,6 +389,12 @@ class AttributeOut(Schema):
                     "refinable": True,
                     "display_order": 3,
                     "allowed_values": ["Handbags", "Shoes", "Jewellery", "Watches"],
+                    "choices": [
+                        {"value": "Handbags", "label": "Handbags"},
+                        {"value": "Shoes", "label": "Shoes"},
+                        {"value": "Jewellery", "label": "Jewellery"},
+                        {"value": "Watches", "label": "Watches"},
+                    ],
                     "unit": "",
                     "min_value": None,
                     "max_value": None,

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.attributes.display import value_text
 from clienteling.core.fields import CODE_VALIDATOR
 from clienteling.customers.models import Customer
 from clienteling.organization.models import LegalEntity
@@ -57,6 +58,11 @@ SLOT_NAMES: list[str] = [
 ]
 
 
+def _language(language: str | None) -> str:
+    """The two-letter code of ``language``, or of the active language."""
+    return (language or translation.get_language() or "en")[:2]
+
+
 class TranslatedName(models.Model):
     """A name that HQ gives in each of the product's languages (R-I18N-1)."""
 
@@ -69,8 +75,7 @@ class TranslatedName(models.Model):
 
     def localized_name(self, language: str | None = None) -> str:
         """The name in ``language`` (default: the active one), falling back to English."""
-        lang = (language or translation.get_language() or "en")[:2]
-        return str(getattr(self, f"name_{lang}", "") or self.name)
+        return str(getattr(self, f"name_{_language(language)}", "") or self.name)
 
 
 class Attribute(TranslatedName):
@@ -140,19 +145,73 @@ class Attribute(TranslatedName):
 
     def allowed_value_list(self) -> list[str]:
         """The fixed list of allowed values of a text attribute, in order (empty: free text)."""
+        return [c.value for c in self._choice_rows()]
+
+    def allowed_choices(self) -> list[ChoiceOption]:
+        """The allowed values in order, each with its label in the active language (R-UX-2)."""
+        return [ChoiceOption(c.value, c.localized_label()) for c in self._choice_rows()]
+
+    def value_option(self, value: object) -> object:
+        """``value``, as a ChoiceOption carrying its label when it is an allowed value."""
+        if isinstance(value, str) and not isinstance(value, ChoiceOption):
+            for choice in self._choice_rows():
+                if choice.value == value:
+                    return ChoiceOption(choice.value, choice.localized_label())
+        return value
+
+    def value_label(self, value: object) -> str:
+        """How a stored value reads in the active language: an allowed value's label, any
+        other value as it is (R-UX-2)."""
+        text = "" if value is None else str(value)
+        for choice in self._choice_rows():
+            if choice.value == text:
+                return choice.localized_label()
+        return text
+
+    def _choice_rows(self) -> list[AttributeChoice]:
         cache = getattr(self, "_prefetched_objects_cache", {})
         if "choices" in cache:
-            return [c.value for c in cache["choices"]]
-        return list(self.choices.values_list("value", flat=True))
+            return list(cache["choices"])
+        if self.pk is None:
+            return []
+        rows: list[AttributeChoice] = list(self.choices.order_by("position", "value"))
+        return rows
+
+
+class ChoiceOption(str):
+    """An allowed value as pages offer it (R-UX-2): the stored value itself, which it renders,
+    compares and submits as (``value="{{ choice }}"``), carrying ``label``, the value in the
+    reader's language (``{{ choice.label }}``)."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> ChoiceOption:
+        option = super().__new__(cls, value)
+        option.label = label or value
+        return option
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __reduce__(self) -> tuple[type[ChoiceOption], tuple[str, str]]:
+        return (ChoiceOption, (self.value, self.label))
 
 
 class AttributeChoice(models.Model):
-    """One allowed value of a list attribute."""
+    """One allowed value of a list attribute: the value stored (and shown in English), with
+    the label HQ gives it in each other language of the product (R-UX-2)."""
 
     attribute = models.ForeignKey(
         Attribute, on_delete=models.CASCADE, related_name="choices", verbose_name=_("attribute")
     )
-    value = models.CharField(_("value"), max_length=200)
+    value = models.CharField(
+        _("value (English)"),
+        max_length=200,
+        help_text=_("Stored, exported and imported as it is; shown to English readers."),
+    )
+    label_it = models.CharField(_("label (Italian)"), max_length=200, blank=True)
+    label_lt = models.CharField(_("label (Lithuanian)"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -167,6 +226,10 @@ class AttributeChoice(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+    def localized_label(self, language: str | None = None) -> str:
+        """The label in ``language`` (default: the active one), falling back to the value."""
+        return str(getattr(self, f"label_{_language(language)}", "") or self.value)
 
 
 class AttributeGroup(TranslatedName):
@@ -305,7 +368,9 @@ class AttributeValue(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.attribute.code}={self.value!r}"
+        return (
+            f"{self.attribute.localized_name()}: {value_text(self.value, attribute=self.attribute)}"
+        )
 
     @property
     def value(self) -> str | Decimal | dt.date | bool | None:

@@ -6,6 +6,7 @@ from clienteling.backoffice import (  # noqa: F401 (registration on import)
     attributes,
     clientbooks,
     customers,
+    engagement,
     insights,
     jobs,
     organization,

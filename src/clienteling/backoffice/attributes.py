@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.attributes.display import value_text
 from clienteling.attributes.models import (
     Attribute,
     AttributeChoice,
     AttributeGroup,
     AttributeGroupMember,
     AttributeValue,
-    DataType,
 )
 from clienteling.backoffice.forms import ServiceCheckedForm
 from clienteling.backoffice.scoping import ScopedAdmin, ScopedInlineMixin
@@ -23,9 +22,11 @@ from clienteling.clientbooks.services import attribute_save, attribute_validate
 
 
 class AttributeChoiceInline(ScopedInlineMixin, admin.TabularInline):
+    """The allowed values, each with its label in Italian and Lithuanian (R-UX-2)."""
+
     model = AttributeChoice
     extra = 1
-    fields = ("value", "position")
+    fields = ("value", "label_it", "label_lt", "position")
     verbose_name_plural = _("allowed values (text attributes; leave empty for free text)")
 
 
@@ -120,17 +121,17 @@ class AttributeValueInline(ScopedInlineMixin, admin.TabularInline):
     verbose_name_plural = _("attribute values")
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).select_related("attribute")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("attribute")
+            .prefetch_related("attribute__choices")
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.display(description=_("value"))
     def shown_value(self, value: AttributeValue) -> str:
-        shown = value.value
-        if value.attribute.data_type == DataType.BOOLEAN:
-            return str(_("Yes") if shown else _("No"))
-        if isinstance(shown, Decimal):
-            shown = format(shown.normalize(), "f")
-        unit = value.attribute.unit
-        return f"{shown} {unit}".strip() if unit else str(shown)
+        """The value as HQ reads it in its language: dates, numbers, labels (R-UX-2)."""
+        return value_text(value.value, attribute=value.attribute)

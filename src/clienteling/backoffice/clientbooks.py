@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clienteling.backoffice.forms import ServiceCheckedForm
-from clienteling.backoffice.organization import PARAMETER_FIELDS
+from clienteling.backoffice.organization import PARAMETER_FIELDS, CardFactsField
 from clienteling.backoffice.scoping import RecordAdmin, ScopedAdmin
 from clienteling.clientbooks.models import (
     ClientBook,
@@ -66,6 +66,7 @@ class ClientelingParametersForm(ServiceCheckedForm):
     class Meta:
         model = ClientelingParameters
         fields = ("legal_entity", *PARAMETER_FIELDS)
+        field_classes = {"card_facts": CardFactsField}
 
     def service_check(self, data: dict[str, Any]) -> None:
         legal_entity = data.get("legal_entity") or getattr(self.instance, "legal_entity", None)
@@ -89,6 +90,7 @@ class ClientelingParametersAdmin(ScopedAdmin):
         "membership_mode",
         "attribute_group",
         "client_book_sequence",
+        "card_facts",
     )
     list_editable = ("enabled",)
     list_select_related = ("legal_entity", "attribute_group", "client_book_sequence")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -12,6 +13,7 @@ from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from clienteling.attributes.display import value_text
 from clienteling.backoffice.attributes import AttributeValueInline
 from clienteling.backoffice.scoping import ScopedAdmin, ScopedInlineMixin
 from clienteling.clientbooks.models import Membership
@@ -83,7 +85,14 @@ class CustomerAdmin(ScopedAdmin):
         parts = []
         for prop in customer_card_properties(legal_entity=obj.legal_entity, customer=obj):
             if prop.available:
-                value = "—" if prop.value in (None, "") else str(prop.value)
+                # As associates read it, in HQ's language: no raw dates or decimals (R-UX-2).
+                raw = prop.value_label or prop.value
+                if prop.data_type == "percent" and isinstance(raw, int | float | Decimal):
+                    raw, unit = round(Decimal(str(raw)) * 100), "%"
+                else:
+                    unit = prop.unit
+                shown = value_text(raw, unit=unit)
+                value = shown or "—"
             else:
                 value = str(_("unavailable"))
             parts.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clienteling.backoffice.forms import ServiceCheckedForm
 from clienteling.backoffice.scoping import ScopedAdmin, ScopedAdminMixin, ScopedInlineMixin
+from clienteling.clientbooks.facts import FACTS, card_fact_codes, card_facts_stored
 from clienteling.clientbooks.models import ClientelingParameters, NumberSequence
 from clienteling.clientbooks.services import (
     clienteling_parameters_update,
@@ -37,16 +39,42 @@ PRODUCT_APPS = (
     "insights",
     "api",
     "jobs",
+    "engagement",
 )
 
 
-PARAMETER_FIELDS = ("enabled", "membership_mode", "attribute_group", "client_book_sequence")
+PARAMETER_FIELDS = (
+    "enabled",
+    "membership_mode",
+    "attribute_group",
+    "client_book_sequence",
+    "card_facts",
+)
+
+
+class CardFactsField(forms.MultipleChoiceField):
+    """The purchase facts the cards show (R-SALE-3), ticked; stored as their codes."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Not a text field's: the admin would give it a text box.
+        for name in ("max_length", "empty_value", "widget"):
+            kwargs.pop(name, None)
+        super().__init__(**{**kwargs, "choices": [(f.code, f.label) for f in FACTS]})
+
+    def prepare_value(self, value: Any) -> Any:
+        return card_fact_codes(value) if isinstance(value, str) else value
+
+    def clean(self, value: Any) -> str:
+        return card_facts_stored(list(super().clean(value)))
 
 
 class ClientelingParametersForm(ServiceCheckedForm):
     class Meta:
         model = ClientelingParameters
         fields = PARAMETER_FIELDS
+        field_classes = {"card_facts": CardFactsField}
 
     def service_check(self, data: dict[str, Any]) -> None:
         if self.instance.legal_entity_id:
@@ -169,7 +197,7 @@ WORKER_FIELDS = ("legal_entities", "stores", "address_books")
 class WorkerForm(ServiceCheckedForm):
     class Meta:
         model = Worker
-        fields = ("user", "personnel_number", *WORKER_FIELDS)
+        fields = ("user", "personnel_number", "language", *WORKER_FIELDS)
 
     def service_check(self, data: dict[str, Any]) -> None:
         worker_assignments_validate(**{name: list(data.get(name) or []) for name in WORKER_FIELDS})

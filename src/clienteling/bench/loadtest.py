@@ -61,6 +61,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # Markers that do not depend on the associate's language.
 BOOK_NAV = 'href="/book/" aria-current="page"'
 STORE_NAV = 'href="/store-books/" aria-current="page"'
+TODAY_NAV = 'href="/today/" aria-current="page"'
 COUNT = 'data-testid="count"'
 PROBLEM = 'class="message error"'
 
@@ -159,7 +160,8 @@ class Associate:
 
     async def login(self) -> None:
         """Through the form, as a browser: the CSRF token from the page, then the landing
-        page (the book) the login redirects to. Not measured."""
+        page the login redirects to (Today, or the store's books for a manager) and, from
+        Today, the book. Not measured."""
         try:
             form = await self.client.get("/login/")
             token = CSRF.search(form.text)
@@ -177,11 +179,29 @@ class Associate:
             )
         except httpx.HTTPError as error:
             raise LoadTestError(f"{self.username} could not log in: {error!r}") from error
-        if landed.status_code != 200 or BOOK_NAV not in landed.text:
+        # An associate lands on Today (or, without it, on the book), a store manager on the
+        # store's books.
+        on_book = BOOK_NAV in landed.text
+        on_today = TODAY_NAV in landed.text
+        if landed.status_code != 200 or not (on_today or on_book or STORE_NAV in landed.text):
             raise LoadTestError(
                 f"{self.username} could not log in: {landed.status_code} at {landed.url.path}"
             )
-        self.saw_list(landed.text, book=True)
+        if on_today:
+            # Today shows no cards: the session opens its book, as the associate would,
+            # before acting on the cards it shows (not measured either).
+            try:
+                landed = await self.client.get("/book/")
+            except httpx.HTTPError as error:
+                raise LoadTestError(
+                    f"{self.username} could not open the book: {error!r}"
+                ) from error
+            on_book = BOOK_NAV in landed.text
+            if landed.status_code != 200 or not on_book:
+                raise LoadTestError(
+                    f"{self.username} could not open the book: {landed.status_code}"
+                )
+        self.saw_list(landed.text, book=on_book)
 
     async def run(self, deadline: float) -> None:
         if self.plan.think > 0:
@@ -282,7 +302,7 @@ class Associate:
 
     async def search(self) -> None:
         term = self.rng.choice(self.plan.search_terms)
-        check = page_check(any_of=('<table class="results">', '<p class="empty">'))
+        check = page_check(any_of=('<table class="found">', '<p class="empty">'))
         headers = self.htmx("/customers/", "search-results")
         if response := await self.fetch(
             "search", "GET", "/customers/", check, params={"q": term}, headers=headers
@@ -327,7 +347,7 @@ class Associate:
         self.written += 1
         text = f"Load test note {self.written} of session {self.number} ({self.username})"
         here = f"/customers/{account}/"
-        expected = f"{here}#timeline-h"
+        expected = f"{here}#timeline"
 
         def saved(response: httpx.Response) -> str | None:
             if response.status_code != 302:

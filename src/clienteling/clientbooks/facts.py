@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import combinations
 from typing import Any
 
 from django.utils.functional import Promise
@@ -36,6 +37,26 @@ FACTS = (
     PurchaseFact("FAV_CATEGORY", "fav_category", DataType.TEXT, _("Favourite category")),
 )
 BY_CODE = {fact.code: fact for fact in FACTS}
+# What HQ may put on the cards: up to three facts (a card shows three properties), stored as
+# their codes in the order above, comma-separated; the database refuses any other value.
+CARD_FACTS_MAX = 3
+CARD_FACT_SELECTIONS = [
+    ",".join(fact.code for fact in chosen)
+    for size in range(CARD_FACTS_MAX + 1)
+    for chosen in combinations(FACTS, size)
+]
+
+
+def card_fact_codes(stored: str) -> list[str]:
+    """The codes of a stored selection of card facts, in their order."""
+    return [code for code in stored.split(",") if code in BY_CODE]
+
+
+def card_facts_stored(codes: list[str]) -> str:
+    """A selection of card facts as stored: known codes in their order, comma-separated."""
+    return ",".join(fact.code for fact in FACTS if fact.code in codes)
+
+
 # A customer who never bought: no date, nothing spent, no visit, no favourite.
 NO_PURCHASES: dict[str, Any] = {
     "last_purchase": None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -186,7 +187,24 @@ def parse_filter(
         for c in criteria.values()
         if c.one_of or c.minimum is not None or c.maximum is not None or c.upcoming_days is not None
     ]
+    for criterion in result.criteria:
+        _require_ordered_range(criterion)
     return result
+
+
+def _require_ordered_range(criterion: Criterion) -> None:
+    """A range whose start is after its end matches nothing: it is a mistake, named as one."""
+    low, high = criterion.minimum, criterion.maximum
+    inverted = (isinstance(low, Decimal) and isinstance(high, Decimal) and low > high) or (
+        isinstance(low, dt.date) and isinstance(high, dt.date) and low > high
+    )
+    if inverted:
+        raise Invalid(
+            _("%(name)s: the start of the range is after its end.")
+            % {"name": criterion.attribute.localized_name()},
+            field=f"attr.{criterion.attribute.code}.min",
+            rule="range_order",
+        )
 
 
 def upcoming_ranges(today: dt.date, days: int) -> list[tuple[int, int]]:

@@ -17,6 +17,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clienteling.attributes.models import SLOT_COUNTS, AttributeGroup, SlotFamily
+from clienteling.clientbooks.facts import CARD_FACT_SELECTIONS
 from clienteling.customers.models import Customer
 from clienteling.organization.models import LegalEntity, Store, Worker
 
@@ -116,11 +117,27 @@ class ClientelingParameters(models.Model):
         related_name="+",
         verbose_name=_("client book number sequence"),
     )
+    card_facts = models.CharField(
+        _("purchase facts on the cards"),
+        max_length=60,
+        blank=True,
+        default="",
+        help_text=_(
+            "Shown on every card after the selected measures and before the client book "
+            "attributes, up to three properties in all."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("clienteling parameters")
         verbose_name_plural = _("clienteling parameters")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(card_facts__in=CARD_FACT_SELECTIONS),
+                name="clienteling_parameters_card_facts_known",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(_("Clienteling parameters of %(le)s") % {"le": self.legal_entity_id})

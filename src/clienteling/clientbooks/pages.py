@@ -18,7 +18,12 @@ from clienteling.clientbooks.selectors import AttributeReading, CardPage
 from clienteling.core.errors import Invalid
 from clienteling.core.pagination import page_limit
 from clienteling.customers.models import Customer
-from clienteling.customers.selectors import SearchScope, customer_get, customer_search_page
+from clienteling.customers.selectors import (
+    SearchScope,
+    customer_get,
+    customer_search_count,
+    customer_search_page,
+)
 from clienteling.organization.access import Operation, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import selectors as timeline
@@ -26,11 +31,15 @@ from clienteling.timeline.models import Activity, ActivityType
 
 
 def landing_page(*, actor: Worker, legal_entity: LegalEntity) -> str:
-    """Where the store app opens: the worker's own book, else the store's books, else search."""
+    """Where the store app opens: for a store manager (who may reassign and see the store's
+    books) the store's books; for an associate with a book, Today (R-TODAY-1: their day,
+    drawn from that book); else the store's books, else search."""
     scope = scope_of(actor, legal_entity)
     if selectors.parameters_for(legal_entity).enabled:
+        if scope.may(Operation.VIEW_STORE_BOOKS) and scope.may(Operation.REASSIGN_CUSTOMERS):
+            return "store_books"
         if scope.may(Operation.VIEW_OWN_BOOK):
-            return "book"
+            return "today"
         if scope.may(Operation.VIEW_STORE_BOOKS):
             return "store_books"
     return "search"
@@ -131,6 +140,8 @@ def store_books_page(
 
 
 SEARCH_RESULTS = 50
+# Search results are counted up to this many: "the first 50 of 1,000 or more".
+SEARCH_COUNT_CAP = 1000
 
 
 @dataclass
@@ -142,6 +153,14 @@ class SearchPage:
     all_stores: bool
     more: bool = False
     may_add: bool = False
+    # Ids of the customers shown whom the actor may add to their book (R-BOOK-2).
+    addable: set[int] = field(default_factory=set)
+    # All the customers found, counted up to SEARCH_COUNT_CAP, when there are more than shown.
+    total: int | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.total is not None and self.total >= SEARCH_COUNT_CAP
 
 
 def search_page(
@@ -159,27 +178,32 @@ def search_page(
     all_stores = all_stores or store is None
     shown: list[Customer] = []
     more = False
+    total = None
     error = None
     if query:
+        where = SearchScope(legal_entity, store, all_stores)
         try:
             found = customer_search_page(
-                actor=actor,
-                scope=SearchScope(legal_entity, store, all_stores),
-                query=query,
-                cursor=None,
-                limit=SEARCH_RESULTS,
+                actor=actor, scope=where, query=query, cursor=None, limit=SEARCH_RESULTS
             )
             shown, more = found.rows, found.next_cursor is not None
+            if more:
+                total = customer_search_count(
+                    actor=actor, scope=where, query=query, cap=SEARCH_COUNT_CAP
+                )
         except Invalid as invalid:
             error = invalid
     books = selectors.books_of_customers(legal_entity=legal_entity, customers=shown)
+    books_of = {customer.id: books.get(customer.id, []) for customer in shown}
     return SearchPage(
-        rows=[(customer, books.get(customer.id, [])) for customer in shown],
+        rows=[(customer, books_of[customer.id]) for customer in shown],
         error=error,
         all_stores=all_stores,
         more=more,
         may_add=selectors.parameters_for(legal_entity).enabled
         and scope.may(Operation.ADD_CUSTOMER),
+        addable=selectors.customers_addable(actor=actor, legal_entity=legal_entity, books=books_of),
+        total=total,
     )
 
 
@@ -226,6 +250,8 @@ class ReassignSelection:
 
     customers: list[Customer]
     associates: list[Worker]
+    # Whose books they leave, and how many from each: (owner, count), most first.
+    owners: list[tuple[Worker, int]] = field(default_factory=list)
 
 
 def reassign_selection(
@@ -252,4 +278,8 @@ def reassign_selection(
     )
     if not customers:
         raise Invalid(_("Select at least one customer."), field="customers", rule="required")
-    return ReassignSelection(customers, selectors.store_associates(store=store))
+    return ReassignSelection(
+        customers,
+        selectors.store_associates(store=store),
+        selectors.book_owners_of(legal_entity=legal_entity, customers=customers),
+    )

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from django.db.models import (
     Case,
+    Count,
     F,
     IntegerField,
     OuterRef,
@@ -22,12 +23,27 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clienteling.attributes.models import Attribute, AttributeChoice, AttributeValue
+from clienteling.attributes.models import Attribute, AttributeChoice, AttributeValue, DataType
+from clienteling.attributes.selectors import choice_labels
 from clienteling.attributes.values import month_day
-from clienteling.clientbooks.facts import fact_attributes
+from clienteling.clientbooks.facts import (
+    BY_CODE,
+    NO_PURCHASES,
+    PurchaseFact,
+    card_fact_codes,
+    fact_attributes,
+    fact_columns,
+)
 from clienteling.clientbooks.filters import CardFilter, QueryParams, apply_filter, parse_filter
 from clienteling.clientbooks.measures import MAX_MEASURES, MeasureValue, measure_provider
-from clienteling.clientbooks.models import ClientBook, ClientelingParameters, Membership, StoreEntry
+from clienteling.clientbooks.models import (
+    FACT_COLUMNS,
+    ClientBook,
+    ClientelingParameters,
+    Membership,
+    MembershipMode,
+    StoreEntry,
+)
 from clienteling.core.errors import FeatureDisabled, Invalid, NotFound
 from clienteling.core.pagination import SortKey, keyset_page
 from clienteling.core.request_memo import memoized
@@ -35,10 +51,11 @@ from clienteling.customers.models import Customer
 from clienteling.customers.selectors import customer_scope
 from clienteling.organization.access import Operation, Scope, granted_q, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
+from clienteling.sales.selectors import purchase_facts
 
 CARD_PROPERTIES = 3
 # A card property is an analytics measure or a client book attribute (R-BOOK-6).
-PropertyKind = Literal["measure", "attribute"]
+PropertyKind = Literal["measure", "fact", "attribute"]
 
 
 def parameters_for(legal_entity: LegalEntity) -> ClientelingParameters:
@@ -175,6 +192,9 @@ class CardProperty:
     # is then the last known one, as of ``as_of`` (R-CI-4).
     available: bool = True
     as_of: dt.datetime | None = None
+    # Attributes only: an allowed value's label in the reader's language, where HQ gave
+    # one (R-UX-2); None means the value reads as it is.
+    value_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +216,8 @@ class Card:
     properties: list[CardProperty]
     added_at: dt.datetime | None = None
     customer_id: int = 0
+    # From the card row (R-SALE-3): the day of the customer's last purchase, if any.
+    last_purchase: dt.date | None = None
 
 
 @dataclass
@@ -218,16 +240,22 @@ class PropertySource:
     kind: PropertyKind
     attribute: Attribute | None = None
     percent: bool = False
+    fact: PurchaseFact | None = None
 
 
 def card_property_sources(
     legal_entity: LegalEntity, parameters: ClientelingParameters
 ) -> list[PropertySource]:
-    """The card's three properties: the selected measures first, then client book attributes
-    by display order, until three (R-BOOK-6, R-CI-3)."""
+    """The card's three properties: the selected measures first, then the purchase facts HQ
+    chose, then client book attributes by display order, until three (R-BOOK-6, R-CI-3,
+    R-SALE-3)."""
     sources = [
         PropertySource(m.code, m.label, "measure", percent=m.percent)
         for m in list(measure_provider().selected(legal_entity))[:MAX_MEASURES]
+    ]
+    sources += [
+        PropertySource(code, str(BY_CODE[code].label), "fact", fact=BY_CODE[code])
+        for code in card_fact_codes(parameters.card_facts)
     ]
     wanted = CARD_PROPERTIES - len(sources)
     if wanted > 0 and parameters.attribute_group_id is not None:
@@ -242,7 +270,7 @@ def card_property_sources(
     return sources[:CARD_PROPERTIES]
 
 
-def _orderings(card_filter: CardFilter, today: dt.date) -> tuple[list[SortKey], dict[str, Any]]:
+def card_orderings(card_filter: CardFilter, today: dt.date) -> tuple[list[SortKey], dict[str, Any]]:
     if card_filter.sort == "added":
         return [
             SortKey("added_at", dt.datetime, descending=True),
@@ -284,7 +312,7 @@ def _card_page(
 ) -> CardPage:
     today = local_today(legal_entity)
     rows = apply_filter(rows, card_filter, today)
-    keys, annotations = _orderings(card_filter, today)
+    keys, annotations = card_orderings(card_filter, today)
     if annotations:
         rows = rows.annotate(**annotations)
     # Counted on the first page only: a deeper page does not pay for it again.
@@ -306,6 +334,7 @@ CARD_ROW_FIELDS = (
     "customer__last_name",
     "customer__email",
     "customer__phone",
+    *FACT_COLUMNS,
 )
 
 
@@ -320,10 +349,14 @@ def owner_fields(path: str) -> tuple[str, ...]:
 
 
 def _card_properties(
-    legal_entity: LegalEntity, customers: Sequence[Customer], sources: list[PropertySource]
+    legal_entity: LegalEntity,
+    customers: Sequence[Customer],
+    sources: list[PropertySource],
+    facts: Mapping[int, Mapping[str, Any]],
 ) -> dict[int, list[CardProperty]]:
     """Per customer id, the card's properties: one query for the attribute values and one
-    batched call for the measures, whatever the number of customers."""
+    batched call for the measures, whatever the number of customers; the purchase facts
+    come with the card rows (``facts``: per customer id, the fact columns)."""
     attribute_ids = [s.attribute.id for s in sources if s.attribute is not None]
     values: dict[tuple[int, int], Any] = {}
     if attribute_ids and customers:
@@ -339,6 +372,18 @@ def _card_properties(
         )
         for customer_id, attribute_id, *typed in rows:
             values[(customer_id, attribute_id)] = next((v for v in typed if v is not None), None)
+    # Allowed values in the reader's language (R-UX-2): one query, none in English.
+    labels = (
+        choice_labels(
+            attribute_ids=[
+                s.attribute.id
+                for s in sources
+                if s.attribute is not None and s.attribute.data_type == DataType.TEXT
+            ]
+        )
+        if values
+        else {}
+    )
     measure_codes = [s.code for s in sources if s.kind == "measure"]
     measures: dict[tuple[str, str], MeasureValue] = {}
     if measure_codes and customers:
@@ -348,6 +393,15 @@ def _card_properties(
         )
 
     def prop(customer: Customer, s: PropertySource) -> CardProperty:
+        if s.fact is not None:
+            return CardProperty(
+                code=s.code,
+                label=s.label,
+                value=facts.get(customer.id, NO_PURCHASES)[s.fact.column],
+                kind=s.kind,
+                data_type="money" if s.fact.code == "SPEND_12M" else s.fact.data_type,
+                unit=legal_entity.currency if s.fact.code == "SPEND_12M" else "",
+            )
         if s.attribute is None:
             measure = measures.get((customer.account, s.code), UNAVAILABLE)
             return CardProperty(
@@ -359,13 +413,15 @@ def _card_properties(
                 available=measure.available,
                 as_of=measure.as_of,
             )
+        value = values.get((customer.id, s.attribute.id))
         return CardProperty(
             code=s.code,
             label=s.label,
-            value=values.get((customer.id, s.attribute.id)),
+            value=value,
             kind=s.kind,
             data_type=s.attribute.data_type,
             unit=s.attribute.unit,
+            value_label=labels.get((s.attribute.id, value)) if isinstance(value, str) else None,
         )
 
     return {customer.id: [prop(customer, s) for s in sources] for customer in customers}
@@ -376,7 +432,13 @@ def customer_card_properties(
 ) -> list[CardProperty]:
     """The three properties a customer's card shows (R-BOOK-6), for the customer's details."""
     sources = card_property_sources(legal_entity, parameters_for(legal_entity))
-    return _card_properties(legal_entity, [customer], sources)[customer.id]
+    facts = {}
+    if any(s.fact is not None for s in sources):
+        summary = purchase_facts(
+            legal_entity=legal_entity, customer_ids=[customer.id], today=local_today(legal_entity)
+        )[customer.id]
+        facts[customer.id] = fact_columns(summary)
+    return _card_properties(legal_entity, [customer], sources, facts)[customer.id]
 
 
 @dataclass(frozen=True)
@@ -402,7 +464,12 @@ def customer_attribute_values(*, actor: Worker, customer: Customer) -> list[Attr
 
 def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySource]) -> list[Card]:
     customers = [row.customer for row in rows]
-    properties_of = _card_properties(legal_entity, customers, sources)
+    facts = {
+        row.customer_id: {column: getattr(row, column) for column in FACT_COLUMNS} for row in rows
+    }
+    properties_of = _card_properties(legal_entity, customers, sources, facts)
+    # The footer's last purchase, unless HQ put it among the properties already.
+    footer = not any(s.code == "LAST_PURCHASE" for s in sources)
     cards = []
     for row, customer in zip(rows, customers, strict=True):
         book = row.membership.book if isinstance(row, StoreEntry) else row.book
@@ -418,6 +485,7 @@ def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySou
                 properties=properties,
                 added_at=row.added_at,
                 customer_id=customer.id,
+                last_purchase=row.last_purchase if footer else None,
             )
         )
     return cards
@@ -451,7 +519,7 @@ def client_book_cards(
     )
 
 
-def _store_rows(scope: Scope, store: Store, card_filter: CardFilter) -> QuerySet[StoreEntry]:
+def store_rows(scope: Scope, store: Store, card_filter: CardFilter) -> QuerySet[StoreEntry]:
     """The store view's rows (R-BOOK-9): the switch, the grant, and a store the actor works in."""
     require_enabled(scope)
     scope.require(Operation.VIEW_STORE_BOOKS)
@@ -476,7 +544,7 @@ def store_client_book_cards(
     scope = scope_of(actor, legal_entity)
     card_filter = card_filter or CardFilter()
     rows = (
-        _store_rows(scope, store, card_filter)
+        store_rows(scope, store, card_filter)
         .select_related("customer", "membership__book__owner__user")
         .only(
             *CARD_ROW_FIELDS,
@@ -551,7 +619,7 @@ def store_matching_accounts(
     """Every account the store view shows for this filter, for "reassign all that match"."""
     scope = scope_of(actor, legal_entity)
     rows = apply_filter(
-        _store_rows(scope, store, card_filter), card_filter, local_today(legal_entity)
+        store_rows(scope, store, card_filter), card_filter, local_today(legal_entity)
     )
     accounts = list(
         rows.order_by("sort_name", "id").values_list("customer__account", flat=True)[
@@ -566,3 +634,65 @@ def store_matching_accounts(
             rule="max_selection",
         )
     return list(dict.fromkeys(accounts))
+
+
+def anniversary_in_days(value: dt.date, today: dt.date) -> int:
+    """Days from ``today`` to the next anniversary of ``value``, ignoring the year: 0 when it
+    is today. A 29 February date comes round on 28 February in a common year (as
+    ``filters.upcoming_ranges`` counts it)."""
+    for year in (today.year, today.year + 1):
+        try:
+            day = value.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            day = dt.date(year, 2, 28)
+        if day >= today:
+            return (day - today).days
+    raise AssertionError("an anniversary comes round within a year")  # pragma: no cover
+
+
+def customers_addable(
+    *, actor: Worker, legal_entity: LegalEntity, books: Mapping[int, Sequence[Membership]]
+) -> set[int]:
+    """Of the customers in ``books`` (per customer id, the books each is in), the ids the actor
+    may add to their own book: granted the operation, not in it already, and, unless the
+    legal entity shares customers between books, in no other book (R-BOOK-2)."""
+    scope = scope_of(actor, legal_entity)
+    parameters = parameters_for(legal_entity)
+    if not parameters.enabled or not scope.may(Operation.ADD_CUSTOMER):
+        return set()
+    shared = parameters.membership_mode == MembershipMode.SHARED
+    return {
+        customer_id
+        for customer_id, memberships in books.items()
+        if not any(m.book.owner_id == actor.pk for m in memberships) and (shared or not memberships)
+    }
+
+
+def suggested_sort(params: QueryParams | Mapping[str, Any]) -> str | None:
+    """The order a page of cards takes when none is chosen: by the coming date of the first
+    upcoming-date filter (``upcoming.CODE`` with a number of days), soonest first; otherwise
+    None (by name)."""
+    if str(params.get("sort") or "").strip():
+        return None
+    for key in list(params.keys()):
+        if str(key).startswith("upcoming.") and str(params.get(key) or "").strip():
+            return str(key)
+    return None
+
+
+def book_owners_of(
+    *, legal_entity: LegalEntity, customers: Sequence[Customer]
+) -> list[tuple[Worker, int]]:
+    """Whose books these customers are in (their primary book), with how many in each, most
+    first: what a reassignment takes them from (R-BOOK-4)."""
+    counts = dict(
+        Membership.objects.filter(
+            legal_entity=legal_entity, is_primary=True, customer__in=[c.id for c in customers]
+        )
+        .order_by()
+        .values_list("book__owner_id")
+        .annotate(customers=Count("id"))
+        .values_list("book__owner_id", "customers")
+    )
+    owners = Worker.objects.filter(id__in=list(counts)).select_related("user")
+    return sorted(((w, counts[w.id]) for w in owners), key=lambda pair: (-pair[1], str(pair[0])))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from clienteling.attributes.models import SLOT_COUNTS, Attribute, AttributeValue
 from clienteling.attributes.values import TypedValue, parse_value, slot_columns, value_columns
 from clienteling.clientbooks import readmodel
+from clienteling.clientbooks.facts import CARD_FACT_SELECTIONS, CARD_FACTS_MAX
 from clienteling.clientbooks.models import (
     SEQUENCE_FORMAT,
     ClientBook,
@@ -658,15 +659,22 @@ def book_assignments_upsert(
 
 def clienteling_parameters_validate(*, legal_entity: LegalEntity, **changes: Any) -> None:
     """Refuse parameters that cannot hold: exclusive mode while a customer is in more than one
-    book, a number sequence of another legal entity."""
+    book, a number sequence of another legal entity, more than three card facts."""
     unknown = set(changes) - {
         "enabled",
         "membership_mode",
         "attribute_group",
         "client_book_sequence",
+        "card_facts",
     }
     if unknown:
         raise Invalid(_("Unknown parameter."), field=sorted(unknown)[0], rule="unknown")
+    if "card_facts" in changes and changes["card_facts"] not in CARD_FACT_SELECTIONS:
+        raise Invalid(
+            _("Choose at most %(max)d of the purchase facts, each once.") % {"max": CARD_FACTS_MAX},
+            field="card_facts",
+            rule="choices",
+        )
     if changes.get("membership_mode") == MembershipMode.EXCLUSIVE:
         shared = Membership.objects.filter(legal_entity=legal_entity, is_primary=False).values_list(
             "customer__account", flat=True

@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "clienteling.sales",
     "clienteling.insights",
     "clienteling.dataio",
+    "clienteling.engagement",
     "clienteling.storeapp",
     "clienteling.api",
     "clienteling.backoffice",
@@ -157,6 +158,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the login is known: the worker's own language wins over the browser's (R-UX-2).
+    "clienteling.config.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clienteling.config.middleware.InputGuardMiddleware",
     "clienteling.config.middleware.FailureMiddleware",
@@ -270,7 +273,11 @@ CONTENT_SECURITY_POLICY = {
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("it", _("Italian")), ("lt", _("Lithuanian"))]
-LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# The product's catalogue first; then the month and day names of the formats (R-UX-2).
+LOCALE_PATHS = [PACKAGE_DIR / "locale", PACKAGE_DIR / "config" / "formats" / "locale"]
+# Dates, times and numbers per language (R-UX-2): English as written in Europe, Italian,
+# Lithuanian; see config/formats/.
+FORMAT_MODULE_PATH = ["clienteling.config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Rome")
 USE_I18N = True
 USE_TZ = True
@@ -328,3 +335,26 @@ KEYVAULT_CLIENT_SECRET_VARIABLE = "CLIENTELING_KEYVAULT_CLIENT_SECRET"
 CLIENTELING_SECRETS_DIR = env_str("CLIENTELING_SECRETS_DIR")
 # Hosts besides Microsoft's that may receive credentials ("host" or "host:port").
 CLIENTELING_ALLOWED_HOSTS_EXTRA = env_list("CLIENTELING_ALLOWED_HOSTS_EXTRA")
+
+# Outreach mail (R-OUT-1): Django's SMTP backend. The demo (DJANGO_ENV other than production,
+# no EMAIL_HOST) writes each message to the console instead; EMAIL_BACKEND overrides both.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+# A plain value for now (resolving a secret reference here is left to the secrets work).
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clienteling@localhost")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+# Outreach sends at most this many messages a minute (per job).
+OUTREACH_RATE_PER_MINUTE = env_int("OUTREACH_RATE_PER_MINUTE", 60)
+# Text messages: a backend class (clienteling.engagement.mail); no provider is wired in.
+OUTREACH_SMS_BACKEND = env_str("OUTREACH_SMS_BACKEND", "clienteling.engagement.mail.NoTextBackend")
+# Links in mail (unsubscribe) start with this address.
+CLIENTELING_BASE_URL = env_str("CLIENTELING_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

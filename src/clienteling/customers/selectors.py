@@ -136,3 +136,10 @@ def customer_ids_by_account(legal_entity: LegalEntity, accounts: Iterable[str]) 
         .order_by()
         .values_list("account", "id")
     )
+
+
+def customer_search_count(*, actor: Worker, scope: SearchScope, query: str, cap: int) -> int:
+    """How many customers :func:`customer_search` finds, counted up to ``cap`` (a page says
+    "the first 50 of 1,000 or more" without counting a million rows)."""
+    found = customer_search(actor=actor, scope=scope, query=query).order_by().values("pk")
+    return found[:cap].count()

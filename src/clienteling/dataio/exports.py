@@ -36,12 +36,12 @@ from clienteling.attributes.models import AttributeValue
 from clienteling.clientbooks.filters import CardFilter, apply_filter
 from clienteling.clientbooks.models import ClientBook, Membership, StoreEntry
 from clienteling.clientbooks.selectors import (
-    # The pages' own scope and order: the export cannot drift from what a page shows.
-    _orderings,
-    _store_rows,
     book_scope,
+    # The pages' own scope and order: the export cannot drift from what a page shows.
+    card_orderings,
     client_book_find,
     local_today,
+    store_rows,
 )
 from clienteling.core.errors import Invalid, NotFound
 from clienteling.customers.models import Customer
@@ -129,7 +129,7 @@ def store_client_books_export(
     if store is None:
         raise Invalid(_("Choose a store first."), field="store", rule="required")
     scope = scope_of(actor, legal_entity)
-    rows = _as_page(_store_rows(scope, store, card_filter), legal_entity, card_filter)
+    rows = _as_page(store_rows(scope, store, card_filter), legal_entity, card_filter)
     return _customers(
         rows,
         name=f"client-books-{store.code}-{_stamp(legal_entity)}",
@@ -143,7 +143,7 @@ def _as_page(rows: QuerySet[Any], legal_entity: LegalEntity, card_filter: CardFi
     """The card rows as the pages of cards filter and order them, without a page's limit."""
     today = local_today(legal_entity)
     rows = apply_filter(rows, card_filter, today)
-    keys, annotations = _orderings(card_filter, today)
+    keys, annotations = card_orderings(card_filter, today)
     if annotations:
         rows = rows.annotate(**annotations)
     return rows.order_by(*[key.order_by for key in keys])

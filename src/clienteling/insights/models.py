@@ -33,7 +33,7 @@ class KeyVault(models.Model):
         _("name"),
         max_length=63,
         unique=True,
-        help_text=_("The <vault-name> in vault:// references."),
+        help_text=_("The VAULT-NAME in vault://VAULT-NAME/SECRET-NAME references."),
     )
     vault_url = HttpsURLField(
         _("vault URL"), max_length=300, help_text=_("e.g. https://contoso-retail.vault.azure.net")
@@ -114,7 +114,7 @@ class InsightsSettings(models.Model):
         _("secret reference"),
         max_length=300,
         help_text=_(
-            "Where the application's key is kept: vault://<vault-name>/<secret-name>, "
+            "Where the application's key is kept: vault://VAULT-NAME/SECRET-NAME, "
             "env://VARIABLE or file:///path. Never the key itself."
         ),
     )

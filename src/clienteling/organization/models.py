@@ -128,6 +128,15 @@ class Worker(models.Model):
     address_books = models.ManyToManyField(
         AddressBook, related_name="workers", verbose_name=_("address books"), blank=True
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The store app's language for this worker on every device; empty: the browser's."
+        ),
+    )
 
     class Meta:
         verbose_name = _("worker")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
 
 from clienteling.core.errors import NotFound
@@ -18,3 +19,12 @@ def worker_get(*, legal_entity: LegalEntity, username: str, field: str = "worker
     if worker is None:
         raise NotFound(_("Worker %(username)s not found.") % {"username": username}, field=field)
     return worker
+
+
+def user_language(user: AbstractBaseUser | AnonymousUser) -> str:
+    """The language the logged-in worker chose (R-UX-2); empty when none was chosen, for a
+    login that is no worker, or before logging in."""
+    if not user.is_authenticated:
+        return ""
+    worker = getattr(user, "worker", None)
+    return worker.language if worker is not None else ""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clienteling.core.errors import Invalid
-from clienteling.organization.models import AddressBook, LegalEntity, Store
+from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 
 
 def worker_assignments_validate(
@@ -31,3 +33,27 @@ def worker_assignments_validate(
                 field=field,
                 rule="employer_only",
             )
+
+
+def language_validate(language: str) -> str:
+    """A language the product offers (R-UX-2), or Invalid naming the ones it does."""
+    code = (language or "").strip()
+    offered = [code for code, _name in settings.LANGUAGES]
+    if code not in offered:
+        raise Invalid(
+            _("Choose one of the languages %(languages)s.") % {"languages": ", ".join(offered)},
+            field="language",
+            rule="allowed_values",
+        )
+    return code
+
+
+def worker_language_set(*, worker: Worker, language: str) -> Worker:
+    """Remember the language the worker chose, for every device they log in on (R-UX-2);
+    empty forgets it, and the browser's language applies again."""
+    code = language_validate(language) if (language or "").strip() else ""
+    with transaction.atomic():
+        if worker.language != code:
+            worker.language = code
+            worker.save(update_fields=["language"])
+    return worker

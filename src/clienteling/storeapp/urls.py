@@ -26,3 +26,16 @@ urlpatterns = [
     path("reassign/", views.reassign, name="reassign"),
     path("switch/", views.switch, name="switch"),
 ]
+
+# Acting on the book (SPEC §18): storeapp/actions.py.
+from clienteling.storeapp import actions  # noqa: E402
+
+urlpatterns += [
+    path("today/", actions.today, name="today"),
+    path("follow-ups/new/", actions.follow_up_new, name="follow_up_new"),
+    path("follow-ups/<int:follow_up_id>/done/", actions.follow_up_done, name="follow_up_done"),
+    path("appointments/new/", actions.appointment_new, name="appointment_new"),
+    path("appointments/<int:appointment_id>/ics/", actions.appointment_ics, name="appointment_ics"),
+    path("outreach/new/", actions.outreach_new, name="outreach_new"),
+    path("unsubscribe/<str:token>/", actions.unsubscribe, name="unsubscribe"),
+]

@@ -20,26 +20,35 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from clienteling.attributes.models import DataType
 from clienteling.clientbooks import pages, selectors
 from clienteling.clientbooks import services as book_services
 from clienteling.clientbooks.pages import CardListPage
-from clienteling.core.errors import DomainError, Forbidden, Invalid
+from clienteling.config.language import remember_language
+from clienteling.core.errors import DomainError, Forbidden, Invalid, NotFound
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
 from clienteling.dataio import exports
+from clienteling.engagement import selectors as engagement_selectors
+from clienteling.engagement import services as engagement_services
 from clienteling.organization.access import Operation
 from clienteling.organization.selectors import worker_get
+from clienteling.organization.services import language_validate, worker_language_set
 from clienteling.sales import selectors as sales_selectors
 from clienteling.storeapp.context import StoreContext, store_context, switch_context
 from clienteling.storeapp.forms import (
     attribute_fields,
+    attribute_input,
+    card_params,
+    date_pattern,
+    datetime_pattern,
     filter_panel,
     local_datetime,
     whole_number,
@@ -50,6 +59,9 @@ from clienteling.timeline.models import Note
 
 # A view answers a page, or a download streamed as it is written (StreamingHttpResponse).
 View = Callable[..., HttpResponseBase]
+# A date on a card or the customer's page says "today" or "in N days" up to this far ahead
+# (or as far as the page's coming-date filter looks).
+CUE_DAYS = 30
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -68,7 +80,12 @@ def store_view(view: View) -> View:
         try:
             ctx = store_context(request)
         except Forbidden as error:
-            return render(request, "storeapp/problem.html", {"error": error}, status=error.status)
+            return render(
+                request,
+                "storeapp/problem.html",
+                {"error": error, "back": _way_back(request)},
+                status=error.status,
+            )
         # Times read and shown in the store are the legal entity's local time.
         zone = ctx.legal_entity.time_zone if ctx.legal_entity else None
         try:
@@ -79,11 +96,25 @@ def store_view(view: View) -> View:
             template = "storeapp/_problem.html" if request.htmx else "storeapp/problem.html"
             # htmx swaps only successful answers; the message is the content either way.
             status = 200 if request.htmx else error.status
-            return render(request, template, {"ctx": ctx, "error": error}, status=status)
+            context = {"ctx": ctx, "error": error, "back": _way_back(request)}
+            return render(request, template, context, status=status)
         finally:
             timezone.deactivate()
 
     return wrapper
+
+
+def _way_back(request: HttpRequest) -> str | None:
+    """The page a problem page links back to: the page the user came from, on this site and
+    not the one that failed; None when there is no such page (the home link remains)."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if (
+        referer
+        and url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
+        and not referer.endswith(request.get_full_path())
+    ):
+        return referer
+    return None
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -102,12 +133,27 @@ def home(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     return redirect(f"storeapp:{page}")
 
 
+def _card_params(request: HtmxHttpRequest) -> QueryDict:
+    """The page's filters, dates read in the app's language; a coming-date filter with no
+    order chosen sorts by that date, soonest first."""
+    return card_params(request.GET, suggested_sort=selectors.suggested_sort(request.GET))
+
+
 def _card_list(request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPage) -> HttpResponse:
+    scope = ctx.require_scope()
+    panel = filter_panel(listing.attributes, request.GET)
+    suggested = selectors.suggested_sort(request.GET)
     context = {
         "ctx": ctx,
         "page": listing.page,
         "count": listing.count if not request.GET.get("cursor") else None,
-        "panel": filter_panel(listing.attributes, request.GET),
+        "panel": panel,
+        # What the cards' date cues count from ("today", "in 3 days"), and how far ahead.
+        "today": selectors.local_today(scope.legal_entity),
+        "cue_days": max([CUE_DAYS, *panel.upcoming_days]),
+        "sorted_by": next(
+            (c.label for c in panel.controls if f"upcoming.{c.code}" == suggested), None
+        ),
         "filter_error": listing.filter_error,
         "store_view": listing.store_view,
         "associates": listing.associates,
@@ -122,7 +168,7 @@ def _card_list(request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPag
     context["nav"] = "store" if listing.store_view else "book"
     if request.htmx and request.GET.get("cursor"):
         return render(request, "storeapp/_cards.html", context)
-    if request.htmx and request.htmx.target == "results":
+    if request.htmx and request.htmx.target in ("results", "results-body"):
         return render(request, "storeapp/_results.html", context)
     return render(request, "storeapp/cards_page.html", context)
 
@@ -132,7 +178,7 @@ def book(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     """My client book: cards, filters, sort, paging (R-BOOK-5..7)."""
     scope = ctx.require_scope()
     listing = pages.book_page(
-        actor=scope.actor, legal_entity=scope.legal_entity, params=request.GET
+        actor=scope.actor, legal_entity=scope.legal_entity, params=_card_params(request)
     )
     return _card_list(request, ctx, listing)
 
@@ -142,7 +188,10 @@ def store_books(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     """The store's client books, with whose book each customer is in (R-BOOK-9)."""
     scope = ctx.require_scope()
     listing = pages.store_books_page(
-        actor=scope.actor, legal_entity=scope.legal_entity, store=ctx.store, params=request.GET
+        actor=scope.actor,
+        legal_entity=scope.legal_entity,
+        store=ctx.store,
+        params=_card_params(request),
     )
     return _card_list(request, ctx, listing)
 
@@ -165,7 +214,7 @@ def book_export(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponseBase
         actor=scope.actor,
         legal_entity=scope.legal_entity,
         card_filter=selectors.card_filter_parse(
-            legal_entity=scope.legal_entity, params=request.GET
+            legal_entity=scope.legal_entity, params=_card_params(request)
         ),
     )
     return _download(exports.export_file(export, file_format))
@@ -182,7 +231,7 @@ def store_books_export(request: HtmxHttpRequest, ctx: StoreContext) -> HttpRespo
         legal_entity=scope.legal_entity,
         store=ctx.store,
         card_filter=selectors.card_filter_parse(
-            legal_entity=scope.legal_entity, params=request.GET
+            legal_entity=scope.legal_entity, params=_card_params(request)
         ),
     )
     return _download(exports.export_file(export, file_format))
@@ -207,8 +256,12 @@ def search(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         "storeless": ctx.store is None,
         "rows": found.rows,
         "more": found.more,
+        "total": found.total,
+        "capped": found.capped,
         "error": found.error,
         "may_add": found.may_add,
+        "addable": found.addable,
+        "me": ctx.worker.pk,
         "nav": "search",
     }
     template = "storeapp/_search_results.html" if request.htmx else "storeapp/search.html"
@@ -233,8 +286,17 @@ def _customer_page(
     page = pages.customer_page(actor=scope.actor, legal_entity=scope.legal_entity, account=account)
     attribute_error = failed.error if failed and failed.attributes is not None else None
     timeline_error = failed.error if failed and failed.attributes is None else None
+    # Appointments are booked, not recorded, while booking is open (R-APPT-1).
+    recordable = engagement_selectors.activity_types_to_record(legal_entity=scope.legal_entity)
     context = {
         "ctx": ctx,
+        # The page reads first; its attribute form opens on "Edit", and stays open on an error.
+        "editing": page.may_edit
+        and (request.GET.get("edit") == "attributes" or attribute_error is not None),
+        "today": selectors.local_today(scope.legal_entity),
+        "cue_days": CUE_DAYS,
+        "date_hint": date_pattern(),
+        "datetime_hint": datetime_pattern(),
         "customer": page.customer,
         "memberships": page.memberships,
         "in_my_book": page.in_my_book,
@@ -247,11 +309,11 @@ def _customer_page(
         "may_remove": page.may_remove,
         "timeline": page.timeline,
         "appointments": page.appointments,
-        "activity_types": page.activity_types,
+        "activity_types": recordable.types,
+        "appointments_booked": recordable.booked,
         "timeline_error": timeline_error,
         "activity_form": failed.activity if failed else None,
         "note_form": failed.note if failed else None,
-        "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "purchase_summary": sales_selectors.purchase_summary(
             actor=scope.actor, customer=page.customer
         ),
@@ -287,7 +349,7 @@ def customer(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpR
     except DomainError as error:
         messages.error(request, str(error.message))
         return HttpResponseRedirect(_safe_next(request, here))
-    messages.success(request, outcome.message)
+    messages.add_message(request, outcome.level, outcome.message)
     return HttpResponseRedirect(outcome.redirect or _safe_next(request, here))
 
 
@@ -295,12 +357,18 @@ def customer(request: HtmxHttpRequest, ctx: StoreContext, account: str) -> HttpR
 class Done:
     message: str
     redirect: str | None = None
+    level: int = messages.SUCCESS
 
 
 def _add(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
-    book_services.client_book_add_customers(
+    added = book_services.client_book_add_customers(
         actor=ctx.worker, legal_entity=found.legal_entity, customers=[found]
     )
+    if not added:
+        return Done(
+            _("%(name)s is already in your client book.") % {"name": found.display_name},
+            level=messages.INFO,
+        )
     return Done(_("%(name)s is now in your client book.") % {"name": found.display_name})
 
 
@@ -318,20 +386,27 @@ def _submitted_attributes(request: HtmxHttpRequest) -> dict[str, str]:
 
 
 def _attributes(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
+    dates = {
+        a.code
+        for a in selectors.client_book_attributes(found.legal_entity)
+        if a.data_type == DataType.DATE
+    }
     book_services.customer_attributes_set(
-        actor=ctx.worker, customer=found, values=_submitted_attributes(request)
+        actor=ctx.worker,
+        customer=found,
+        values=attribute_input(_submitted_attributes(request), dates),
     )
     return Done(_("Attribute values saved."), reverse("storeapp:customer", args=[found.account]))
 
 
 def _timeline_done(found: Customer, message: str) -> Done:
-    return Done(message, reverse("storeapp:customer", args=[found.account]) + "#timeline-h")
+    return Done(message, reverse("storeapp:customer", args=[found.account]) + "#timeline")
 
 
 def _activity(request: HtmxHttpRequest, ctx: StoreContext, found: Customer) -> Done:
     post = request.POST
     zone = timezone.get_current_timezone_name()
-    timeline_services.activity_record(
+    engagement_services.activity_record(
         actor=ctx.worker,
         customer=found,
         type_code=post.get("type", ""),
@@ -438,20 +513,36 @@ def reassign(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     query = source.get("query", "")
     everything = source.get("scope") == "matching"
+    back = reverse("storeapp:store_books") + (f"?{query}" if query else "")
+    accounts = [a for a in source.getlist("customers") if a]
+    if not everything and not accounts:
+        # Nothing ticked: back to the same view, its filter kept, saying what to do.
+        messages.warning(request, _("Tick the customers to reassign first, then try again."))
+        return redirect(back)
     selection = pages.reassign_selection(
         actor=scope.actor,
         legal_entity=scope.legal_entity,
         store=ctx.store,
-        accounts=[a for a in source.getlist("customers") if a],
-        matching=QueryDict(query) if everything else None,
+        accounts=accounts,
+        matching=card_params(QueryDict(query)) if everything else None,
     )
     customers = selection.customers
-    if request.method == "POST" and source.get("confirm") == "yes":
-        target = worker_get(
-            legal_entity=scope.legal_entity,
-            username=source.get("to_worker", ""),
-            field="to_worker",
-        )
+    chosen = source.get("to_worker", "").strip() if request.method == "POST" else ""
+    target = None
+    choice_error = None
+    if request.method == "POST" and not source.get("change"):
+        # Choose the associate, then confirm a sentence that says from whom and to whom.
+        try:
+            if not chosen:
+                raise Invalid(
+                    _("Choose the associate whose client book receives them."),
+                    field="to_worker",
+                    rule="required",
+                )
+            target = worker_get(legal_entity=scope.legal_entity, username=chosen, field="to_worker")
+        except (Invalid, NotFound) as error:
+            choice_error = error
+    if target is not None and source.get("confirm") == "yes":
         moved = book_services.customers_reassign(
             actor=scope.actor,
             legal_entity=scope.legal_entity,
@@ -468,9 +559,13 @@ def reassign(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
             )
             % {"count": moved, "worker": str(target)},
         )
-        return redirect(reverse("storeapp:store_books") + (f"?{query}" if query else ""))
+        return redirect(back)
     context = {
         "ctx": ctx,
+        "owners": selection.owners,
+        "back": back,
+        "target": target,
+        "choice_error": choice_error,
         "customers": customers[:200],
         "more": max(0, len(customers) - 200),
         "total": len(customers),
@@ -480,7 +575,7 @@ def reassign(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         "associates": selection.associates,
         "query": query,
     }
-    return render(request, "storeapp/reassign.html", context)
+    return render(request, "storeapp/reassign.html", context, status=422 if choice_error else 200)
 
 
 @login_required
@@ -493,3 +588,22 @@ def switch(request: HttpRequest) -> HttpResponse:
         store=request.POST.get("store") or None,
     )
     return redirect(_safe_next(request, reverse("storeapp:home")))
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the language (R-UX-2): remembered for the logged-in worker on every device,
+    and in this browser (for the login page); a language not offered changes nothing."""
+    target = _safe_next(request, reverse("storeapp:home"))
+    worker = getattr(request.user, "worker", None) if request.user.is_authenticated else None
+    try:
+        language = language_validate(request.POST.get("language", ""))
+        if worker is not None:
+            worker_language_set(worker=worker, language=language)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect(target)
+    translation.activate(language)
+    response = redirect(target)
+    remember_language(response, language)
+    return response

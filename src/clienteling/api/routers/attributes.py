@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from clienteling.api.routers.common import READ_ERRORS, LegalEntityCode, scope_from
-from clienteling.api.schemas import AttributeOut
+from clienteling.api.schemas import AttributeOut, ChoiceOut
 from clienteling.clientbooks.selectors import client_book_attributes
 
 router = Router(tags=["attributes"])
@@ -31,6 +31,7 @@ def attributes_list(request: HttpRequest, le: LegalEntityCode) -> list[Attribute
             refinable=a.can_be_refined,
             display_order=a.display_order,  # type: ignore[attr-defined]
             allowed_values=a.allowed_value_list(),
+            choices=[ChoiceOut(value=c.value, label=c.label) for c in a.allowed_choices()],
             unit=a.unit,
             min_value=float(a.min_value) if a.min_value is not None else None,
             max_value=float(a.max_value) if a.max_value is not None else None,

@@ -12,7 +12,10 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from clienteling.clientbooks.selectors import anniversary_in_days
+from clienteling.storeapp.templatetags.money import money_text
 from clienteling.timeline.services import NOTE_EDIT_WINDOW
 
 register = template.Library()
@@ -46,20 +49,25 @@ def display_value(value: Any, unit: str = "") -> str:
             Decimal(value).normalize() if isinstance(value, Decimal) else value, use_l10n=True
         )
     else:
-        text = str(value)
+        # An allowed value (attributes.models.ChoiceOption) reads as its label (R-UX-2).
+        text = str(getattr(value, "label", None) or value)
     return f"{text} {unit}".strip() if unit else text
 
 
 @register.filter
 def display_property(prop: Any) -> str:
     """A card property in the active language: a probability as a percentage (0.19 → 19 %),
-    anything else as display_value shows it."""
+    an amount with its currency, anything else as display_value shows it."""
     if prop.data_type == "percent" and isinstance(prop.value, int | float | Decimal):
         if isinstance(prop.value, bool):
             return display_value(prop.value)
         percent = (Decimal(str(prop.value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return f"{number_format(percent, use_l10n=True)} %"
-    return display_value(prop.value, prop.unit)
+    if prop.data_type == "money":
+        return money_text(prop.value, prop.unit)
+    # An allowed value reads as its label in the reader's language (R-UX-2).
+    label = getattr(prop, "value_label", None)
+    return display_value(label if label else prop.value, prop.unit)
 
 
 @register.filter
@@ -113,3 +121,37 @@ def language_name(code: str) -> str:
         return str(translation.get_language_info(code)["name_translated"])
     except KeyError:
         return code
+
+
+@register.filter
+def initials(name: str) -> str:
+    """The initials of a name for its avatar: "Giulia Conti" → "GC"; at most two letters."""
+    words = [w for w in str(name or "").replace("-", " ").split() if w[:1].isalpha()]
+    if not words:
+        return "·"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()
+
+
+@register.filter
+def anniversary_days(prop: Any, today: dt.date) -> int | None:
+    """Days to the next anniversary of a card's yearly date (a birthday), or None when the
+    property is not such a date (a purchase fact, a measure, an empty value)."""
+    value = getattr(prop, "value", prop)
+    if getattr(prop, "kind", "attribute") != "attribute" or not isinstance(value, dt.date):
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(today, dt.date):
+        return None
+    return anniversary_in_days(value, today)
+
+
+@register.simple_tag
+def date_cue(days: int | None, within: int) -> str:
+    """The cue of a date coming round within ``within`` days: today, tomorrow, in N days."""
+    if days is None or days > within:
+        return ""
+    if days == 0:
+        return _("today")
+    if days == 1:
+        return _("tomorrow")
+    return ngettext("in %(days)d day", "in %(days)d days", days) % {"days": days}

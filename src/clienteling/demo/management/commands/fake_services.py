@@ -1,5 +1,7 @@
 """``manage.py fake_services``: the loopback fakes of Microsoft Entra ID, Key Vault and
-Customer Insights - Data for the demo, on fixed ports, until interrupted."""
+Customer Insights - Data for the demo, until interrupted: on three ports from
+``FAKES_PORT_BASE`` (default 8441, so 8441-8443) unless ``--ports`` names them. A port in
+use is refused at once, naming it, before anything is made."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from clienteling.demo.fakes import FakeServices
 from clienteling.demo.production import refuse_production
 
-DEFAULT_PORTS = "8441,8442,8443"
+DEFAULT_PORT_BASE = 8441
+PORT_BASE_VARIABLE = "FAKES_PORT_BASE"
 VAULT_CLIENT_ID = "clienteling-vault-reader"
 VAULT_SECRET_VARIABLE = "CLIENTELING_KEYVAULT_CLIENT_SECRET"
 VAULT_DEFAULT_SECRET = "demo-vault-reader-secret"
@@ -27,6 +31,41 @@ SECRET_NAME = "ci-client-secret"
 SECRET_DAYS = 20
 ENVIRONMENT_ID = "3f2c0c1e-5b7a-4c1d-9a57-1c0de0c1e000"
 ALTERNATE_KEY = "msdynci_alternatekey"
+
+
+def port_base() -> int:
+    """The first of the fakes' three ports: ``FAKES_PORT_BASE``, or 8441."""
+    text = os.environ.get(PORT_BASE_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_PORT_BASE
+    try:
+        base = int(text)
+    except ValueError:
+        raise CommandError(f"{PORT_BASE_VARIABLE}: a port number, not {text!r}") from None
+    if not 1 <= base <= 65533:
+        raise CommandError(f"{PORT_BASE_VARIABLE}: a port from 1 to 65533, not {base}")
+    return base
+
+
+def ports_from(base: int) -> tuple[int, int, int]:
+    """Entra ID, Key Vault and Customer Insights on ``base`` and the two ports after it."""
+    return base, base + 1, base + 2
+
+
+def ports_in_use(ports: tuple[int, ...], host: str = "127.0.0.1") -> list[int]:
+    """The ports something already listens on (or that cannot be bound); 0 is any free port."""
+    busy = []
+    for port in ports:
+        if port == 0:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # As the fakes bind: a port left in TIME_WAIT is free, one with a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append(port)
+    return busy
 
 
 def _ports(text: str) -> tuple[int, int, int]:
@@ -56,8 +95,10 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--ports",
-            default=DEFAULT_PORTS,
-            help=f"Entra ID, Key Vault, Customer Insights ports (default {DEFAULT_PORTS})",
+            default="",
+            help=f"Entra ID, Key Vault, Customer Insights ports, separated by commas (default "
+            f"${PORT_BASE_VARIABLE} and the two after it; {DEFAULT_PORT_BASE}-"
+            f"{DEFAULT_PORT_BASE + 2} when unset)",
         )
         parser.add_argument(
             "--vault-client-id",
@@ -89,7 +130,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production("fake_services")
         state_dir = Path(options["state_dir"])
-        fakes = FakeServices(state_dir, ports=_ports(options["ports"]))
+        ports = _ports(options["ports"]) if options["ports"] else ports_from(port_base())
+        busy = ports_in_use(ports)
+        if busy:
+            raise CommandError(
+                f"Cannot start the fake services: port {', '.join(map(str, busy))} on 127.0.0.1 "
+                f"is in use. Choose three free ports with {PORT_BASE_VARIABLE}=… or --ports."
+            )
+        fakes = FakeServices(state_dir, ports=ports)
         vault_secret = os.environ.get(VAULT_SECRET_VARIABLE) or VAULT_DEFAULT_SECRET
         fakes.register_client(options["vault_client_id"], vault_secret)
         fakes.register_client(options["insights_client_id"], options["insights_client_secret"])

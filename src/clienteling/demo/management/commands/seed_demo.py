@@ -1,8 +1,11 @@
 """The demo data of CONTRACT.md: a jewellery-and-fashion retailer in Italy and Lithuania.
 
-Idempotent: a second run finds everything in place and changes nothing. Deterministic apart
-from "today": birthdays and anniversaries are spread so that some fall in the next 14 days
-of the day the demo is first seeded.
+Idempotent: a second run finds everything in place and changes nothing. It makes only
+what it never made: what users changed since (a customer taken out of giulia's book, a store
+taken from a worker, a role's permissions, a label HQ retranslated) stays as they left it.
+Each part is made in one transaction, and a part that exists counts as made. Deterministic
+apart from "today": birthdays and anniversaries are spread so that some fall in the next
+14 days of the day the demo is first seeded.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from clienteling.attributes.models import (
 )
 from clienteling.attributes.values import parse_value, value_columns
 from clienteling.clientbooks.models import (
+    ClientBook,
     ClientelingParameters,
-    Membership,
     MembershipMode,
     NumberSequence,
 )
 from clienteling.clientbooks.services import attribute_slots_sync, client_book_add_customers
 from clienteling.customers.models import Customer
+from clienteling.demo.engagement import seed_engagement
 from clienteling.demo.production import refuse_production
 from clienteling.demo.sales import seed_sales
 from clienteling.organization.access import Operation
@@ -129,6 +133,14 @@ USERS = [
 ]
 
 CATEGORIES = ["Handbags", "Shoes", "Jewellery", "Watches", "Ready-to-wear"]
+# The allowed values of PREF_CATEGORY in Italian and Lithuanian (CONTRACT.md, R-UX-2).
+CATEGORY_LABELS = {
+    "Handbags": ("Borse", "Rankinės"),
+    "Shoes": ("Scarpe", "Batai"),
+    "Jewellery": ("Gioielli", "Papuošalai"),
+    "Watches": ("Orologi", "Laikrodžiai"),
+    "Ready-to-wear": ("Prêt-à-porter", "Drabužiai"),
+}
 BRANDS = ["Aurora", "Bellini", "Castello", "Dorato", "Elara", "Fiore", "Gemma", "Luna", "Vela"]
 # (code, English, Italian, Lithuanian, type, refinable); display order is the list order.
 ATTRIBUTES = [
@@ -263,6 +275,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 sold = seed_sales(entity, today=self.today, progress=self._progress)
             self._progress(f"{code}: {sold} sales lines recorded")
+            with transaction.atomic():
+                templates = seed_engagement(entity)
+            self._progress(f"{code}: {templates} e-mail templates")
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready. Log in at /login/ as giulia, marco, paolo, sara, rasa or carla, "
@@ -277,7 +292,7 @@ class Command(BaseCommand):
     # --- HQ setup -------------------------------------------------------------------------
 
     def _attributes(self) -> AttributeGroup:
-        group, _ = AttributeGroup.objects.get_or_create(
+        group, new_group = AttributeGroup.objects.get_or_create(
             code="CLIENTBOOK",
             defaults={"name": "Client book", "name_it": "Client book", "name_lt": "Klientų knyga"},
         )
@@ -285,7 +300,7 @@ class Command(BaseCommand):
             extra: dict[str, Any] = {}
             if code == "RING_SIZE":
                 extra = {"unit": "mm", "min_value": 40, "max_value": 75}
-            attribute, _ = Attribute.objects.get_or_create(
+            attribute, created = Attribute.objects.get_or_create(
                 code=code,
                 defaults={
                     "name": en,
@@ -296,25 +311,46 @@ class Command(BaseCommand):
                     **extra,
                 },
             )
-            if code == "PREF_CATEGORY":
+            if code == "PREF_CATEGORY" and created:
                 for position, value in enumerate(CATEGORIES):
-                    AttributeChoice.objects.get_or_create(
-                        attribute=attribute, value=value, defaults={"position": position}
+                    label_it, label_lt = CATEGORY_LABELS[value]
+                    AttributeChoice.objects.create(
+                        attribute=attribute,
+                        value=value,
+                        label_it=label_it,
+                        label_lt=label_lt,
+                        position=position,
                     )
-            AttributeGroupMember.objects.get_or_create(
-                group=group, attribute=attribute, defaults={"display_order": order}
-            )
+            if code == "PREF_CATEGORY" and not created:
+                self._category_labels(attribute)
+            if new_group or created:
+                AttributeGroupMember.objects.get_or_create(
+                    group=group, attribute=attribute, defaults={"display_order": order}
+                )
         attribute_slots_sync()
         self._progress("attributes and the client book attribute group")
         return group
 
+    def _category_labels(self, attribute: Attribute) -> None:
+        """Italian and Lithuanian labels for a demo seeded before allowed values had them:
+        given only while no value of the list has a label yet, so HQ's own stay."""
+        choices = list(AttributeChoice.objects.filter(attribute=attribute))
+        if any(c.label_it or c.label_lt for c in choices):
+            return
+        for choice in choices:
+            if choice.value in CATEGORY_LABELS:
+                choice.label_it, choice.label_lt = CATEGORY_LABELS[choice.value]
+                choice.save(update_fields=["label_it", "label_lt"])
+
     def _organisation(self, group: AttributeGroup) -> dict[str, LegalEntity]:
         entities: dict[str, LegalEntity] = {}
         for code, name, zone in LEGAL_ENTITIES:
-            entity, _ = LegalEntity.objects.get_or_create(
+            entity, created = LegalEntity.objects.get_or_create(
                 code=code, defaults={"name": name, "time_zone": zone}
             )
             entities[code] = entity
+            if not created:
+                continue  # made by an earlier run, with what HQ changed since
             self._activity_types(entity)
             sequence, _ = NumberSequence.objects.get_or_create(
                 legal_entity=entity, code="CLIENTBOOK", defaults={"format": "CB-######"}
@@ -330,9 +366,11 @@ class Command(BaseCommand):
             )
         for le_code, code, name in STORES:
             entity = entities[le_code]
-            store, _ = Store.objects.get_or_create(
+            store, created = Store.objects.get_or_create(
                 legal_entity=entity, code=code, defaults={"name": name}
             )
+            if not created:
+                continue
             book, _ = AddressBook.objects.get_or_create(
                 legal_entity=entity, code=code, defaults={"name": name}
             )
@@ -343,20 +381,23 @@ class Command(BaseCommand):
     def _roles(self) -> dict[str, Group]:
         groups = {}
         for name, operations in ROLES.items():
-            group, _ = Group.objects.get_or_create(name=name)
+            group, created = Group.objects.get_or_create(name=name)
+            groups[name] = group
+            if not created:
+                continue  # HQ may have changed the role's operations since
             for op in operations:
                 app_label, codename = op.permission.split(".")
                 group.permissions.add(
                     Permission.objects.get(content_type__app_label=app_label, codename=codename)
                 )
-            groups[name] = group
-        hq, _ = Group.objects.get_or_create(name=HQ_ROLE)
-        hq.permissions.add(
-            *Permission.objects.filter(
-                Q(content_type__app_label__in=HQ_APPS)
-                | Q(content_type__app_label="auth", content_type__model__in=HQ_AUTH_MODELS)
+        hq, created = Group.objects.get_or_create(name=HQ_ROLE)
+        if created:
+            hq.permissions.add(
+                *Permission.objects.filter(
+                    Q(content_type__app_label__in=HQ_APPS)
+                    | Q(content_type__app_label="auth", content_type__model__in=HQ_AUTH_MODELS)
+                )
             )
-        )
         groups[HQ_ROLE] = hq
         return groups
 
@@ -375,19 +416,20 @@ class Command(BaseCommand):
                     "is_superuser": spec.superuser,
                 },
             )
-            if created:
-                user.set_password(PASSWORD)
-                user.save(update_fields=["password"])
+            worker, _ = Worker.objects.get_or_create(user=user)
+            workers[spec.username] = worker
+            if not created:
+                continue  # their roles, employers and stores are HQ's to change now
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
             if spec.role:
                 user.groups.add(roles[spec.role])
-            worker, _ = Worker.objects.get_or_create(user=user)
             worker.legal_entities.add(*(entities[code] for code in spec.legal_entities))
             for store in Store.objects.filter(code__in=spec.stores).prefetch_related(
                 "address_books"
             ):
                 worker.stores.add(store)
                 worker.address_books.add(*store.address_books.all())
-            workers[spec.username] = worker
         usernames = [spec.username for spec in USERS]
         self._progress(
             f"users {', '.join(usernames[:-1])} and {usernames[-1]} (password '{PASSWORD}')"
@@ -412,6 +454,9 @@ class Command(BaseCommand):
     # --- Customers --------------------------------------------------------------------------
 
     def _customers(self, entity: LegalEntity, count: int) -> int:
+        """The legal entity's customers, made once: a customer HQ deleted since stays away."""
+        if Customer.objects.filter(legal_entity=entity).exists():
+            return 0
         language, phone_prefix, first_names, last_names = NAMES[entity.code]
         prefix = entity.code[:2]
         wanted = [f"{prefix}{n:06d}" for n in range(1, count + 1)]
@@ -582,10 +627,10 @@ class Command(BaseCommand):
     # --- Client books -----------------------------------------------------------------------
 
     def _book(self, owner: Worker, entity: LegalEntity, size: int) -> int:
-        """Fill the owner's book up to ``size`` with customers of their stores' address books
-        who are in no book yet, through the service, so the cards are what the app would make."""
-        have = Membership.objects.filter(book__owner=owner, book__legal_entity=entity).count()
-        if have >= size:
+        """Fill the owner's new book with ``size`` customers of their stores' address books who
+        are in no book yet, through the service, so the cards are what the app would make.
+        A book that exists is the owner's: customers they took out stay out."""
+        if ClientBook.objects.filter(owner=owner, legal_entity=entity).exists():
             return 0
         free = (
             Customer.objects.filter(
@@ -595,6 +640,6 @@ class Command(BaseCommand):
             .distinct()
             .order_by("account")
         )
-        picked = list(free[: size - have])
+        picked = list(free[:size])
         client_book_add_customers(actor=owner, legal_entity=entity, customers=picked)
         return len(picked)

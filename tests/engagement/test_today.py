@@ -1,0 +1,175 @@
+"""Today (R-TODAY-1): an associate's birthdays and anniversaries for 14 days, follow-ups due
+or overdue, appointments today and this week, and the customers not contacted for HQ's days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from clienteling.clientbooks.models import ClientelingParameters
+from clienteling.core.errors import FeatureDisabled, Forbidden
+from clienteling.engagement import selectors, services
+from clienteling.engagement.models import EngagementParameters
+from clienteling.timeline.services import activity_record
+from tests.engagement.conftest import customers_in_book, set_values
+
+pytestmark = pytest.mark.django_db
+
+
+def dates_of(page):
+    return [
+        (d.customer.account, d.attribute.code, d.occasion, d.in_days, d.when) for d in page.dates
+    ]
+
+
+def test_birthdays_across_new_year_are_counted_in_days_from_today(giulia, legal_entity, clock):
+    """R-TODAY-1: on 28 December, dates from today to 11 January show, soonest first, with the
+    next year's occasions in the new year; yesterday's and the 15th day's do not."""
+    clock(dt.datetime(2026, 12, 28, 10, 0))
+    a, b, c, d, e = customers_in_book(giulia, legal_entity, 5)
+    set_values(legal_entity, [
+        (a, "BIRTHDAY", "1980-12-28"),
+        (b, "BIRTHDAY", "1975-01-03"),
+        (c, "ANNIVERSARY", "2010-01-11"),
+        (d, "BIRTHDAY", "1990-01-12"),
+        (e, "BIRTHDAY", "1984-12-27"),
+    ])  # fmt: skip
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert page.today == dt.date(2026, 12, 28)
+    assert dates_of(page) == [
+        (a.account, "BIRTHDAY", dt.date(2026, 12, 28), 0, "today"),
+        (b.account, "BIRTHDAY", dt.date(2027, 1, 3), 6, "in 6 days"),
+        (c.account, "ANNIVERSARY", dt.date(2027, 1, 11), 14, "in 14 days"),
+    ]
+
+
+def test_today_is_the_legal_entitys_day_not_the_servers(giulia, legal_entity, clock):
+    """R-TODAY-1: at 23:30 UTC on 31 December it is already 1 January in Rome."""
+    clock(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))
+    (a,) = customers_in_book(giulia, legal_entity, 1)
+    set_values(legal_entity, [(a, "BIRTHDAY", "1970-01-01")])
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert dates_of(page) == [(a.account, "BIRTHDAY", dt.date(2027, 1, 1), 0, "today")]
+
+
+@pytest.mark.parametrize(
+    ("now", "occasion", "in_days"),
+    [
+        (dt.datetime(2027, 2, 27, 9, 0), dt.date(2027, 2, 28), 1),  # no 29 February in 2027
+        (dt.datetime(2027, 2, 28, 9, 0), dt.date(2027, 2, 28), 0),
+        (dt.datetime(2028, 2, 27, 9, 0), dt.date(2028, 2, 29), 2),  # 2028 has one
+        (dt.datetime(2027, 2, 16, 9, 0), dt.date(2027, 2, 28), 12),
+    ],
+)
+def test_a_29_february_birthday_falls_on_28_february_in_other_years(
+    giulia, legal_entity, clock, now, occasion, in_days
+):
+    """R-TODAY-1: 29 February is celebrated on 28 February in a year without one, as the
+    client book's upcoming filter counts it (R-BOOK-7)."""
+    clock(now)
+    (leapling,) = customers_in_book(giulia, legal_entity, 1)
+    set_values(legal_entity, [(leapling, "BIRTHDAY", "1984-02-29")])
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [(d.occasion, d.in_days) for d in page.dates] == [(occasion, in_days)]
+
+
+def test_a_29_february_birthday_is_gone_on_1_march(giulia, legal_entity, clock):
+    """R-TODAY-1: on 1 March of a non-leap year the occasion has passed."""
+    clock(dt.datetime(2027, 3, 1, 9, 0))
+    (leapling,) = customers_in_book(giulia, legal_entity, 1)
+    set_values(legal_entity, [(leapling, "BIRTHDAY", "1984-02-29")])
+
+    assert selectors.today_page(actor=giulia, legal_entity=legal_entity).dates == []
+
+
+def test_only_the_callers_book_shows(giulia, marco, legal_entity, clock):
+    """R-TODAY-1: another associate's customers are not on the caller's Today."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    (mine,) = customers_in_book(giulia, legal_entity, 1)
+    (theirs,) = customers_in_book(marco, legal_entity, 1)
+    set_values(legal_entity, [(mine, "BIRTHDAY", "1980-06-02"), (theirs, "BIRTHDAY", "1980-06-02")])
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [d.customer.account for d in page.dates] == [mine.account]
+
+
+def test_follow_ups_due_and_overdue_show_and_done_ones_do_not(giulia, legal_entity, clock):
+    """R-TODAY-1: due today and overdue, soonest first; not tomorrow's, not done ones."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    a, b, c, d = customers_in_book(giulia, legal_entity, 4)
+    for customer, due in ((a, 1), (b, 3), (c, 5), (d, 1)):
+        services.follow_ups_create(
+            actor=giulia, legal_entity=legal_entity, customer_ids=[customer.pk],
+            subject=f"Call {customer.account}", due=dt.date(2026, 6, due),
+        )  # fmt: skip
+    done = selectors.follow_ups(actor=giulia, legal_entity=legal_entity).rows[-1]
+    services.follow_up_done(actor=giulia, follow_up=done)
+    clock(dt.datetime(2026, 6, 3, 9, 0))
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [(f.customer.account, f.due) for f in page.follow_ups] == [
+        (x.account, dt.date(2026, 6, n))
+        for x, n in ((a, 1), (d, 1), (b, 3))
+        if x.pk != done.customer_id
+    ]
+    assert c.account not in [f.customer.account for f in page.follow_ups]
+
+
+def test_appointments_today_and_this_week_show(giulia, legal_entity, store, activity_types, clock):
+    """R-TODAY-1: the caller's appointments from today to six days ahead, in time order."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    a, b, c = customers_in_book(giulia, legal_entity, 3)
+    booked = [
+        services.appointment_book(
+            actor=giulia,
+            customer=customer,
+            start=dt.datetime(2026, 6, day, 11, 0),
+            duration_minutes=30,
+            store=store,
+            purpose="Ring sizing",
+        )
+        for customer, day in ((b, 6), (a, 1), (c, 8))
+    ]
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [x.pk for x in page.appointments] == [booked[1].pk, booked[0].pk]
+
+
+def test_customers_not_contacted_for_hqs_days_show_longest_first(
+    giulia, legal_entity, activity_types, clock
+):
+    """R-TODAY-1: with HQ's 30 days, a customer last seen 40 days ago and one never contacted
+    show (never first); one seen 10 days ago does not."""
+    EngagementParameters.objects.create(legal_entity=legal_entity, quiet_days=30)
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    recent, old, never = customers_in_book(giulia, legal_entity, 3)
+    for customer, days in ((recent, 10), (old, 40)):
+        activity_record(
+            actor=giulia, customer=customer, type_code="PHONE", subject="Call",
+            occurred_at=dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC) - dt.timedelta(days=days),
+        )  # fmt: skip
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [q.customer.account for q in page.quiet] == [never.account, old.account]
+    assert page.quiet[0].last_contact is None and page.quiet[1].last_contact is not None
+    assert (page.quiet_days, page.quiet_total) == (30, 2)
+
+
+def test_today_needs_the_book_grant_and_the_switch(clerk, giulia, legal_entity):
+    """R-TODAY-1: Today is the client book's: refused without the grant, or with the switch off."""
+    with pytest.raises(Forbidden):
+        selectors.today_page(actor=clerk, legal_entity=legal_entity)
+    ClientelingParameters.objects.filter(legal_entity=legal_entity).update(enabled=False)
+    with pytest.raises(FeatureDisabled):
+        selectors.today_page(actor=giulia, legal_entity=legal_entity)
