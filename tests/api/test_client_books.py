@@ -127,10 +127,27 @@ def test_filters_free_text_and_combines_with_and(as_worker, giulia, book):
         ({"q": "a\x00b"}, "q"),
         ({"attr": ""}, "attr"),
         ({"upcoming": "3"}, "upcoming"),
+        ({"atr.PREF_CATEGORY": "Handbags"}, "atr.PREF_CATEGORY"),
+        ({"owner": "giulia"}, "owner"),
+        ({"\u00b4": "null"}, "\u00b4"),
     ],
 )
 def test_bad_filters_are_422_naming_the_parameter(as_worker, giulia, book, params, field):
     assert_error(as_worker(giulia).get(BOOK, params), 422, "invalid", field=field)
+
+
+def test_an_unknown_parameter_is_refused_with_its_rule(as_worker, giulia, book):
+    """A misspelt filter would otherwise answer the whole book as if it were filtered."""
+    error = assert_error(as_worker(giulia).get(BOOK, {"atr.SIZE": "1"}), 422, "invalid")
+    assert error["details"]["rule"] == "unknown"
+
+
+def test_the_store_view_takes_its_own_parameters(as_worker, giulia, book):
+    params = {"owner": "giulia", "q": "", "sort": "name", "limit": "5"}
+    assert (
+        as_worker(giulia).get("/legal-entities/ITJW/stores/MI01/client-books", params).status_code
+        == 200
+    )
 
 
 def test_viewing_the_book_without_the_grant_is_403_naming_the_operation(as_worker, store):

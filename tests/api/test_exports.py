@@ -139,6 +139,8 @@ def test_without_the_view_grant_the_export_is_forbidden(as_worker, store, filled
         ({"format": "pdf"}, "format"),
         ({"attr.RING_SIZE": "50"}, "attr.RING_SIZE"),
         ({"sort": "upcoming.PREF_CATEGORY"}, "sort"),
+        ({"\u00b4": "-4.0e-73"}, "\u00b4"),
+        ({"cursor": "x"}, "cursor"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field_not_a_500(as_worker, giulia, filled, params, field):

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from clienteling.clientbooks.services import client_book_add_customers
+from clienteling.engagement.models import Appointment
 from clienteling.organization.access import Operation
 from clienteling.timeline import services
 from clienteling.timeline.models import Activity, Note
@@ -57,17 +58,31 @@ def test_recording_an_activity_answers_201_with_it(as_worker, giulia, customers,
     assert Activity.objects.get().subject == "Tried the Aurora ring"
 
 
-def test_an_appointment_needs_its_schedule(as_worker, giulia, customers, activity_types):
-    """R-ACT-2: an appointment without a start is a 422 naming the field; nothing saved."""
-    response = as_worker(giulia).post(
-        path(customers[0]), {"type": "APPOINTMENT", "subject": "Private viewing"}
-    )
-    assert_error(response, 422, "invalid", "scheduled_start")
+@pytest.mark.parametrize(
+    ("missing", "field"),
+    [("scheduled_start", "scheduled_start"), ("duration_minutes", "duration_minutes")],
+)
+def test_an_appointment_needs_its_schedule(
+    as_worker, giulia, customers, activity_types, missing, field
+):
+    """R-ACT-2: an appointment without its start or duration is a 422 naming the field."""
+    body = {
+        "type": "APPOINTMENT",
+        "subject": "Private viewing",
+        "scheduled_start": (timezone.now() + dt.timedelta(days=2)).isoformat(),
+        "duration_minutes": 45,
+        "store": "MI01",
+    }
+    del body[missing]
+    assert_error(as_worker(giulia).post(path(customers[0]), body), 422, "invalid", field)
     assert not Activity.objects.exists()
+    assert not Appointment.objects.exists()
 
 
-def test_an_appointment_with_its_schedule_is_upcoming(as_worker, giulia, customers, activity_types):
-    """R-ACT-2: scheduled start and duration."""
+def test_an_appointment_activity_is_booked_and_upcoming(
+    as_worker, giulia, customers, activity_types
+):
+    """R-ACT-2 and R-APPT-1: an appointment type recorded through the API is booked."""
     start = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
     response = as_worker(giulia).post(
         path(customers[0]),
@@ -76,12 +91,33 @@ def test_an_appointment_with_its_schedule_is_upcoming(as_worker, giulia, custome
             "subject": "Private viewing",
             "scheduled_start": start.isoformat(),
             "duration_minutes": 45,
+            "store": "MI01",
         },
     )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["upcoming"] is True and body["duration_minutes"] == 45
     assert dt.datetime.fromisoformat(body["scheduled_start"]) == start
+    appointment = Appointment.objects.get()
+    assert (appointment.associate, appointment.start) == (giulia, start)
+    assert appointment.activity_id == body["id"]
+
+
+def test_an_appointment_activity_cannot_double_book(as_worker, giulia, customers, activity_types):
+    """R-APPT-1: the activities endpoint is no way around the double-booking check."""
+    start = timezone.now() + dt.timedelta(days=2)
+    api = as_worker(giulia)
+    first = {
+        "type": "APPOINTMENT",
+        "subject": "Private viewing",
+        "scheduled_start": start.isoformat(),
+        "duration_minutes": 60,
+        "store": "MI01",
+    }
+    assert api.post(path(customers[0]), first).status_code == 201
+    overlapping = first | {"scheduled_start": (start + dt.timedelta(minutes=30)).isoformat()}
+    assert_error(api.post(path(customers[1]), overlapping), 409, "conflict", "start")
+    assert Appointment.objects.count() == 1 and Activity.objects.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,8 @@ api.add_router("", exports.router)
 api.add_router("", engagement.router)
 
 # The dynamic client book filters, documented as query parameters whose names follow a
-# pattern (HQ defines the attributes at run time). Other query parameters are ignored, so the
-# objects do not forbid additional properties.
+# pattern (HQ defines the attributes at run time). Any other query parameter than the
+# operation's own is a 422, so the objects forbid additional properties.
 CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
     {
         "name": "attr",
@@ -93,7 +93,8 @@ CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
         "explode": True,
         "description": "attr.CODE=value (repeat for one-of; true/false for yes/no attributes), "
         "attr.CODE.min= and attr.CODE.max= (numbers; dates as YYYY-MM-DD), for the refinable "
-        "attributes of GET /legal-entities/{le}/attributes. Unknown or non-refinable: 422.",
+        "attributes of GET /legal-entities/{le}/attributes. Unknown or non-refinable: 422, as "
+        "is any query parameter the operation does not list.",
         "schema": {
             "type": "object",
             "patternProperties": {
@@ -103,6 +104,7 @@ CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
                     "maxLength": 200,
                 }
             },
+            "additionalProperties": False,
         },
         "examples": {
             "one_of": {"value": {"attr.PREF_CATEGORY": "Handbags"}},
@@ -128,6 +130,7 @@ CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
                     "maximum": 366,
                 }
             },
+            "additionalProperties": False,
         },
         "examples": {"birthdays": {"value": {"upcoming.BIRTHDAY": 14}}},
     },

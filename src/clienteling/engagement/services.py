@@ -739,20 +739,37 @@ def activity_record(
     scheduled_start: dt.datetime | None = None,
     duration_minutes: int | None = None,
 ) -> Activity:
-    """Record an activity from the store app's activity form. While appointments are booked,
-    an appointment type is refused (naming the type field, rule ``book_appointment``):
-    recording one would skip the check that the associate is not booked twice."""
+    """Record an activity (R-ACT-2). While appointments are booked, an activity of an
+    appointment type is booked as an appointment (R-APPT-1), so that no way in skips the check
+    that the associate is not booked twice: it needs its start, duration and store."""
     if (
         appointments_are_booked(customer.legal_entity)
         and ActivityType.objects.filter(
             legal_entity_id=customer.legal_entity_id, code=type_code, is_appointment=True
         ).exists()
     ):
-        raise Invalid(
-            _("Appointments are booked, so that nobody is booked twice: use Book an appointment."),
-            field="type",
-            rule="book_appointment",
+        if scheduled_start is None or duration_minutes is None or store is None:
+            missing = (
+                "scheduled_start"
+                if scheduled_start is None
+                else "duration_minutes"
+                if duration_minutes is None
+                else "store"
+            )
+            raise Invalid(
+                _("An appointment needs its start, duration and store."),
+                field=missing,
+                rule="required",
+            )
+        appointment = appointment_book(
+            actor=actor,
+            customer=customer,
+            start=scheduled_start,
+            duration_minutes=duration_minutes,
+            store=store,
+            purpose=subject,
         )
+        return appointment.activity
     return timeline_services.activity_record(
         actor=actor,
         customer=customer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -83,13 +84,27 @@ FILTERS_HELP = (
 )
 
 
-def card_filter(request: HttpRequest, legal_entity: LegalEntity) -> CardFilter:
-    """The filters of the query string. A bare ``attr`` or ``upcoming`` (no attribute code) is
-    refused rather than ignored, as the OpenAPI document describes them as objects."""
-    for key in ("attr", "upcoming"):
-        if key in request.GET:
+FILTER_PREFIXES = ("attr.", "upcoming.")
+
+
+def card_filter(
+    request: HttpRequest, legal_entity: LegalEntity, *, parameters: Iterable[str]
+) -> CardFilter:
+    """The filters of the query string. Any other parameter than the operation's own
+    ``parameters`` is refused rather than ignored: a misspelt filter (``atr.SIZE``) would
+    otherwise answer, or export, the whole book. A bare ``attr`` or ``upcoming`` (no
+    attribute code) is refused with its own message."""
+    known = set(parameters)
+    for key in request.GET:
+        if key in ("attr", "upcoming"):
             raise Invalid(
                 _("Name the attribute: %(key)s.CODE=…") % {"key": key}, field=key, rule="format"
+            )
+        if key not in known and not key.startswith(FILTER_PREFIXES):
+            raise Invalid(
+                _("Unknown query parameter %(key)s.") % {"key": key[:50]},
+                field=key[:50],
+                rule="unknown",
             )
     return books.card_filter_parse(legal_entity=legal_entity, params=request.GET)
 
@@ -131,7 +146,7 @@ def client_book(
 ) -> CardPageOut:
     scope = scope_from(request, le)
     actor, legal_entity = scope.actor, scope.legal_entity
-    the_filter = card_filter(request, legal_entity)
+    the_filter = card_filter(request, legal_entity, parameters=("q", "sort", "cursor", "limit"))
     page = books.client_book_cards(
         actor=actor,
         legal_entity=legal_entity,
@@ -163,7 +178,9 @@ def store_client_books(
     scope = scope_from(request, le)
     actor, legal_entity = scope.actor, scope.legal_entity
     the_store = scope.store(store)
-    the_filter = card_filter(request, legal_entity)
+    the_filter = card_filter(
+        request, legal_entity, parameters=("q", "owner", "sort", "cursor", "limit")
+    )
     page = books.store_client_book_cards(
         actor=actor,
         legal_entity=legal_entity,

@@ -69,7 +69,7 @@ def client_book_export(
     export = exports.client_book_export(
         actor=scope.actor,
         legal_entity=scope.legal_entity,
-        card_filter=card_filter(request, scope.legal_entity),
+        card_filter=card_filter(request, scope.legal_entity, parameters=("format", "q", "sort")),
     )
     return download(exports.export_file(export, exports.export_format(format)))
 
@@ -97,6 +97,8 @@ def store_client_books_export(
         actor=scope.actor,
         legal_entity=scope.legal_entity,
         store=scope.store(store),
-        card_filter=card_filter(request, scope.legal_entity),
+        card_filter=card_filter(
+            request, scope.legal_entity, parameters=("format", "q", "owner", "sort")
+        ),
     )
     return download(exports.export_file(export, exports.export_format(format)))

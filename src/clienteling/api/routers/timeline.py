@@ -25,6 +25,7 @@ from clienteling.core.errors import Invalid
 from clienteling.core.pagination import DEFAULT_LIMIT
 from clienteling.customers import selectors as customer_selectors
 from clienteling.customers.models import Customer
+from clienteling.engagement import services as engagement_services
 from clienteling.organization.access import scope_of
 from clienteling.organization.models import Store, Worker
 from clienteling.timeline import selectors, services
@@ -229,16 +230,18 @@ def customer_timeline(
     response={201: ActivityOut, **WRITE_ERRORS},
     operation_id="activity_create",
     summary="Record an activity",
-    description="Type, subject, description, when, store (R-ACT-2). An appointment type needs "
-    "scheduled_start and duration_minutes; other types take neither. An unknown or retired "
-    "type, a missing subject or an incomplete appointment is a 422 naming the field.",
+    description="Type, subject, description, when, store (R-ACT-2). An appointment type is "
+    "booked as an appointment (as POST /appointments): it needs scheduled_start, "
+    "duration_minutes and store, and is a 409 when the caller is already booked then; other "
+    "types take neither start nor duration. An unknown or retired type, a missing subject or "
+    "an incomplete appointment is a 422 naming the field.",
 )
 @idempotent(status=201)
 def activity_create(
     request: HttpRequest, le: LegalEntityCode, account: AccountPath, payload: ActivityIn
 ) -> ActivityOut:
     actor, customer = _actor_and_customer(request, le, account)
-    activity = services.activity_record(
+    activity = engagement_services.activity_record(
         actor=actor,
         customer=customer,
         type_code=payload.type,
