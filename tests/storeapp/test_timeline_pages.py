@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clienteling.clientbooks.models import ClientelingParameters
+from clienteling.engagement.models import Appointment
 from clienteling.timeline import services
 from clienteling.timeline.models import Activity, Note
 
@@ -56,29 +57,31 @@ def test_the_activity_form_offers_booking_instead_of_the_appointment_type(
     assert 'name="scheduled_start"' not in page
 
 
-def test_an_appointment_type_posted_anyway_is_refused_beside_the_type_with_a_link(
+def test_an_appointment_type_posted_anyway_is_booked_and_never_twice(
     client, page_of, giulia, customers, activity_types
 ):
-    """R-APPT-1: a crafted post of the appointment type books nothing and records nothing;
-    the message is beside the type and the form keeps what was typed."""
+    """R-APPT-1: the form does not offer appointment types; a crafted post of one is booked
+    as an appointment at the current store, through the double-booking check."""
     url = page_of(giulia, customers[0])
     start = (timezone.localtime() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
-    response = client.post(
-        url,
-        {
-            "action": "activity",
-            "type": "APPOINTMENT",
-            "subject": "Private viewing",
-            "scheduled_start": start.strftime("%Y-%m-%dT%H:%M"),
-            "duration_minutes": "45",
-        },
+    post = {
+        "action": "activity",
+        "type": "APPOINTMENT",
+        "subject": "Private viewing",
+        "scheduled_start": start.strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "45",
+    }
+    assert client.post(url, post).status_code == 302
+    appointment = Appointment.objects.get()
+    assert (appointment.associate, appointment.start, appointment.purpose) == (
+        giulia,
+        start,
+        "Private viewing",
     )
-    page = response.content.decode()
-    assert response.status_code == 422
-    assert "Appointments are booked, so that nobody is booked twice" in page
-    assert 'value="Private viewing"' in page
-    assert 'data-testid="book-instead"' in page
-    assert not Activity.objects.exists()
+
+    again = client.post(page_of(giulia, customers[1]), post, follow=True)
+    assert "already has an appointment at that time" in again.content.decode()
+    assert Appointment.objects.count() == 1 and Activity.objects.count() == 1
 
 
 def test_with_clienteling_off_an_appointment_is_still_recorded_as_an_activity(
