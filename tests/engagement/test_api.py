@@ -279,3 +279,21 @@ def test_huge_or_forged_query_values_are_422(api, booked, path, params, field):
     are a 422 naming the parameter, never a 500."""
     error = assert_error(api.get(path, params), 422, "invalid")
     assert field in (error["field"] or ""), error
+
+
+def test_today_says_how_many_dates_it_leaves_out(api, booked, legal_entity, monkeypatch):
+    """R-TODAY-1: beyond the first dates, GET /today counts the rest by attribute, with the
+    client book filter that lists them."""
+    from clienteling.engagement import selectors
+
+    monkeypatch.setattr(selectors, "TODAY_LIMIT", 1)
+    a, b, _c = booked
+    set_values(legal_entity, [(a, "BIRTHDAY", "1980-06-04"), (b, "BIRTHDAY", "1980-06-05")])
+
+    body = api.get(f"{LE}/today").json()
+
+    assert [d["customer"]["account"] for d in body["dates"]] == [a.account]
+    assert body["dates_total"] == 2
+    assert body["dates_more"] == [
+        {"attribute": "BIRTHDAY", "label": "Birthday", "count": 1, "filter": "upcoming.BIRTHDAY=14"}
+    ]

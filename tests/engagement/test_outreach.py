@@ -286,13 +286,11 @@ def test_a_template_with_an_unknown_placeholder_is_refused(legal_entity):
 
 
 @pytest.mark.django_db
-def test_an_outreach_to_10000_customers_is_queued_in_under_two_seconds(
+def test_an_outreach_to_10000_customers_is_queued_with_one_message_each(
     giulia, legal_entity, templates
 ):
-    """R-OUT-1: counting, one message row each and the job, for 10,000 customers, in one
-    transaction of under two seconds (the sending is the background job's)."""
-    import time
-
+    """R-OUT-1: counting, one message row each and the job, for 10,000 customers (the
+    sending is the background job's). How long it takes is `make bench`'s (outreach)."""
     built = [
         Customer(
             legal_entity=legal_entity,
@@ -307,13 +305,10 @@ def test_an_outreach_to_10000_customers_is_queued_in_under_two_seconds(
     Customer.objects.bulk_create(built, batch_size=2000)
     ids = list(Customer.objects.filter(legal_entity=legal_entity).values_list("pk", flat=True))
 
-    began = time.perf_counter()
     outreach, skipped = services.outreach_start(
         actor=giulia, legal_entity=legal_entity, template_code="BIRTHDAY", customer_ids=ids
     )
-    took = time.perf_counter() - began
 
     assert outreach.recipients + skipped["no_consent"] + skipped["no_email"] == 10_000
     assert skipped["no_email"] == 1000
     assert OutreachMessage.objects.filter(outreach=outreach).count() == outreach.recipients
-    assert took < 2.0, f"queued in {took:.2f} s"

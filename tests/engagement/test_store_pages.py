@@ -189,3 +189,26 @@ def test_the_due_date_is_typed_in_the_app_language(as_giulia, giulia, legal_enti
     assert 'name="due" value="01/06/2026"' in form.content.decode()
     assert made.status_code == 302
     assert FollowUp.objects.get().due == dt.date(2026, 6, 3)
+
+
+def test_today_links_the_dates_it_leaves_out_to_the_filtered_book(
+    as_giulia, giulia, legal_entity, clock, monkeypatch
+):
+    """R-TODAY-1: a cut list of dates ends with "and N more", linked to the client book
+    filtered to the same dates."""
+    from clienteling.engagement import selectors
+
+    monkeypatch.setattr(selectors, "TODAY_LIMIT", 1)
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    a, b, c = customers_in_book(giulia, legal_entity, 3)
+    set_values(legal_entity, [
+        (a, "BIRTHDAY", "1980-06-02"), (b, "BIRTHDAY", "1980-06-03"), (c, "BIRTHDAY", "1980-06-04"),
+    ])  # fmt: skip
+
+    text = as_giulia.get("/today/").content.decode()
+
+    assert "and 2 more" in text
+    assert 'href="/book/?upcoming.BIRTHDAY=14"' in text
+    book = as_giulia.get("/book/?upcoming.BIRTHDAY=14")
+    assert book.status_code == 200
+    assert all(x.account in book.content.decode() for x in (a, b, c))

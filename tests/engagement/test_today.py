@@ -6,9 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from clienteling.attributes.models import Attribute, AttributeGroup, AttributeGroupMember, DataType
 from clienteling.clientbooks.models import ClientelingParameters
 from clienteling.core.errors import FeatureDisabled, Forbidden
+from clienteling.customers.models import Customer
 from clienteling.engagement import selectors, services
 from clienteling.engagement.models import EngagementParameters
 from clienteling.timeline.services import activity_record
@@ -173,3 +177,158 @@ def test_today_needs_the_book_grant_and_the_switch(clerk, giulia, legal_entity):
     ClientelingParameters.objects.filter(legal_entity=legal_entity).update(enabled=False)
     with pytest.raises(FeatureDisabled):
         selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+
+# --- At scale: each list ordered and cut in SQL, queries constant in the book (R-SCALE-1) ---
+
+
+def date_attribute(code: str, *, refinable: bool = False) -> Attribute:
+    """A date attribute added to the client book group after the slots were given out: read
+    from the values table, as the dates beyond the four date slots are."""
+    attribute = Attribute.objects.create(
+        code=code, name=code.title(), data_type=DataType.DATE, can_be_refined=refinable
+    )
+    group = AttributeGroup.objects.get(code="CLIENTBOOK")
+    AttributeGroupMember.objects.create(group=group, attribute=attribute, display_order=50)
+    return attribute
+
+
+def today_queries(actor, legal_entity) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        selectors.today_page(actor=actor, legal_entity=legal_entity)
+    return len(captured)
+
+
+def fill(giulia, legal_entity, count: int) -> None:
+    """``count`` customers more, each with a birthday and a name day in the window, an open
+    follow-up and a contact long ago."""
+    made = customers_in_book(giulia, legal_entity, count)
+    set_values(legal_entity, [
+        row for c in made for row in ((c, "BIRTHDAY", "1980-06-03"), (c, "NAME_DAY", "2000-06-05"))
+    ])  # fmt: skip
+    services.follow_ups_create(
+        actor=giulia, legal_entity=legal_entity, customer_ids=[c.pk for c in made],
+        subject="Call", due=dt.date(2026, 6, 1),
+    )  # fmt: skip
+    for customer in made:
+        activity_record(
+            actor=giulia, customer=customer, type_code="PHONE", subject="Call",
+            occurred_at=dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC),
+        )  # fmt: skip
+
+
+def test_today_runs_as_many_queries_for_a_book_of_50_as_of_5(
+    giulia, legal_entity, activity_types, clock
+):
+    """R-SCALE-1: Today's queries do not grow with the book, nor with what it lists: dates in
+    a slot and beyond the slots, follow-ups, quiet customers."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    date_attribute("NAME_DAY", refinable=True)
+    fill(giulia, legal_entity, 5)
+    small = today_queries(giulia, legal_entity)
+    fill(giulia, legal_entity, 45)
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert (len(page.dates), page.dates_total, page.quiet_total) == (100, 100, 50)
+    assert today_queries(giulia, legal_entity) == small
+
+
+def test_dates_beyond_the_slots_sort_with_the_slotted_ones(giulia, legal_entity, clock):
+    """R-TODAY-1: a date attribute without a filter slot (read from the values table) is
+    ordered with those in slots: by day, then name, then attribute."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    date_attribute("NAME_DAY")
+    a, b, c = customers_in_book(giulia, legal_entity, 3)
+    set_values(legal_entity, [
+        (c, "NAME_DAY", "2001-06-02"),
+        (b, "BIRTHDAY", "1980-06-02"),
+        (a, "NAME_DAY", "2001-06-04"),
+        (a, "ANNIVERSARY", "2010-06-02"),
+        (b, "NAME_DAY", "2001-06-02"),
+    ])  # fmt: skip
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [(d.customer.account, d.attribute.code, d.in_days) for d in page.dates] == sorted(
+        [
+            (a.account, "ANNIVERSARY", 1),
+            (b.account, "BIRTHDAY", 1),
+            (b.account, "NAME_DAY", 1),
+            (c.account, "NAME_DAY", 1),
+            (a.account, "NAME_DAY", 3),
+        ],
+        key=lambda row: (row[2], sort_name_of(row[0]), row[0], row[1]),
+    )
+    assert (page.dates_total, page.dates_more) == (5, [])
+
+
+def sort_name_of(account: str) -> str:
+    return Customer.objects.get(account=account).sort_name
+
+
+def test_a_29_february_birthday_sorts_by_name_with_28_february_ones(giulia, legal_entity, clock):
+    """R-TODAY-1: in a year without 29 February, its birthdays fall on the 28th and sort by
+    name among that day's, in a slot and in the values table alike."""
+    clock(dt.datetime(2027, 2, 27, 9, 0))
+    date_attribute("NAME_DAY")
+    a, b, c = customers_in_book(giulia, legal_entity, 3)
+    set_values(legal_entity, [
+        (c, "BIRTHDAY", "1984-02-29"),
+        (a, "BIRTHDAY", "1990-02-28"),
+        (b, "NAME_DAY", "2000-02-29"),
+    ])  # fmt: skip
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    expected = sorted([a, b, c], key=lambda x: (x.sort_name, x.pk))
+    assert [d.customer.account for d in page.dates] == [x.account for x in expected]
+    assert {(d.occasion, d.in_days) for d in page.dates} == {(dt.date(2027, 2, 28), 1)}
+
+
+def test_a_long_list_of_dates_is_cut_and_says_how_many_more_with_the_books_filter(
+    giulia, legal_entity, clock, monkeypatch
+):
+    """R-TODAY-1: beyond the first dates, Today says how many more of each attribute there
+    are, with the client book filter that lists them (``upcoming.CODE=14``) where the
+    attribute filters the book."""
+    monkeypatch.setattr(selectors, "TODAY_LIMIT", 2)
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    date_attribute("NAME_DAY")
+    a, b, c, d = customers_in_book(giulia, legal_entity, 4)
+    set_values(legal_entity, [
+        (a, "BIRTHDAY", "1980-06-01"),
+        (b, "BIRTHDAY", "1980-06-02"),
+        (c, "BIRTHDAY", "1980-06-03"),
+        (d, "BIRTHDAY", "1980-06-09"),
+        (d, "NAME_DAY", "2000-06-10"),
+    ])  # fmt: skip
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [x.customer.account for x in page.dates] == [a.account, b.account]
+    assert page.dates_total == 5
+    assert [(m.attribute.code, m.count, m.query) for m in page.dates_more] == [
+        ("BIRTHDAY", 2, "upcoming.BIRTHDAY=14"),
+        ("NAME_DAY", 1, ""),
+    ]
+
+
+def test_quiet_customers_are_cut_and_counted(
+    giulia, legal_entity, activity_types, clock, monkeypatch
+):
+    """R-TODAY-1: the quiet list is cut; the count is of every quiet customer of the book."""
+    monkeypatch.setattr(selectors, "QUIET_LIMIT", 2)
+    EngagementParameters.objects.create(legal_entity=legal_entity, quiet_days=30)
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    made = customers_in_book(giulia, legal_entity, 4)
+    activity_record(
+        actor=giulia, customer=made[0], type_code="PHONE", subject="Call",
+        occurred_at=dt.datetime(2026, 5, 30, 9, 0, tzinfo=dt.UTC),
+    )  # fmt: skip
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    never = sorted(made[1:], key=lambda x: (x.sort_name, x.pk))
+    assert [q.customer.account for q in page.quiet] == [x.account for x in never[:2]]
+    assert page.quiet_total == 3

@@ -362,8 +362,13 @@ class AttributeValue(models.Model):
             models.Index(
                 fields=["attribute", "legal_entity", "value_number"], name="attrvalue_number"
             ),
+            # Dates only, carrying the customer and the date: "birthdays in the next 14 days"
+            # of a book (Today, R-TODAY-1) is read from this index alone, the table untouched.
             models.Index(
-                fields=["attribute", "legal_entity", "month_day"], name="attrvalue_month_day"
+                fields=["attribute", "legal_entity", "month_day"],
+                include=["customer", "value_date"],
+                condition=Q(month_day__isnull=False),
+                name="attrvalue_month_day_dates",
             ),
         ]
 

@@ -4,19 +4,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import zoneinfo
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any, Literal
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    DateTimeField,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clienteling.attributes.models import Attribute, AttributeValue, DataType
+from clienteling.attributes.values import month_day
 from clienteling.clientbooks.filters import apply_filter, upcoming_ranges
 from clienteling.clientbooks.models import Membership
 from clienteling.clientbooks.selectors import (
@@ -241,6 +252,17 @@ class DateEntry:
 
 
 @dataclass(frozen=True)
+class DatesMore:
+    """How many dates of one attribute fall in the window beyond those Today lists; ``query``
+    is the client book filter that shows them all (``upcoming.BIRTHDAY=14``), empty when the
+    attribute does not filter the book (it cannot be refined)."""
+
+    attribute: Attribute
+    count: int
+    query: str
+
+
+@dataclass(frozen=True)
 class QuietEntry:
     customer: Customer
     last_contact: dt.datetime | None
@@ -257,64 +279,177 @@ class TodayPage:
     quiet: list[QuietEntry]
     quiet_days: int
     quiet_total: int
+    dates_total: int = 0
+    dates_more: list[DatesMore] = field(default_factory=list)
+
+    @property
+    def dates_not_shown(self) -> int:
+        """How many dates of the window the list leaves out."""
+        return self.dates_total - len(self.dates)
 
 
-def _book_customer_ids(legal_entity: LegalEntity, actor: Worker) -> QuerySet:
-    return Membership.objects.filter(
-        legal_entity=legal_entity, book__legal_entity=legal_entity, book__owner=actor
-    ).values("customer_id")
+def _book_rows(legal_entity: LegalEntity, actor: Worker) -> QuerySet[Membership]:
+    """The card rows of the actor's book in the legal entity (its rows are of the book's
+    legal entity): their customers and their count read from the (book, customer) index
+    alone."""
+    return Membership.objects.filter(book__legal_entity=legal_entity, book__owner=actor).order_by()
 
 
-def upcoming_dates(
-    *, legal_entity: LegalEntity, customer_ids: QuerySet, today: dt.date, days: int
-) -> list[DateEntry]:
-    """The yearly dates (the client book's date attributes: birthdays, anniversaries) of these
-    customers that fall from today to ``days`` ahead, soonest first."""
-    attributes = [a for a in client_book_attributes(legal_entity) if a.data_type == DataType.DATE]
-    if not attributes:
-        return []
+def _in_days_of_month_days(today: dt.date, days: int) -> dict[int, int]:
+    """Each month·100+day of the window from today to ``days`` ahead, with the days until it
+    falls next; a 29 February falls on 28 February in a year without one (next_occasion)."""
+    result: dict[int, int] = {}
+    for offset in range(min(days, 366) + 1):
+        day = today + dt.timedelta(days=offset)
+        result.setdefault(month_day(day), offset)
+        if month_day(day) == 228 and celebrated_on(dt.date(2000, 2, 29), day.year) == day:
+            result.setdefault(229, offset)
+    return result
+
+
+def _window(column: str, today: dt.date, days: int) -> Q:
+    """The month·100+day in ``column`` falls in the next ``days`` (the client book's filter)."""
     window = Q()
     for low, high in upcoming_ranges(today, days):
-        window |= Q(month_day__gte=low, month_day__lte=high)
-    values = (
-        AttributeValue.objects.filter(
-            window,
+        window |= Q(**{f"{column}__gte": low, f"{column}__lte": high})
+    return window
+
+
+@dataclass(frozen=True)
+class UpcomingRows:
+    """The first upcoming dates as (customer id, attribute id, date), soonest first, and how
+    many of each attribute fall in the window in all."""
+
+    rows: list[tuple[int, int, dt.date]]
+    counts: Counter[int]
+
+
+def upcoming_date_rows(
+    *,
+    legal_entity: LegalEntity,
+    attributes: Sequence[Attribute],
+    book: QuerySet[Membership],
+    today: dt.date,
+    days: int,
+    limit: int,
+) -> UpcomingRows:
+    """The yearly dates (date ``attributes``: birthdays, anniversaries) of the customers of
+    ``book`` (its card rows) that fall from today to ``days`` ahead: the first ``limit``,
+    soonest first, then by name; and how many of each attribute there are.
+
+    An attribute with a filter slot is read from the card rows' slot, as the client book's
+    upcoming filter reads it: one pass over the book's rows for all slots. One beyond the
+    slots is read from the values table's date index alone (attrvalue_month_day_dates), for
+    the book's customers. Two queries whatever the size of the book; what they return is
+    bare tuples (about 1,200 for a book of 10,000), objects are made for the first ``limit``.
+    (Ordering and cutting in SQL, a UNION of one part a slot, read the book's rows once a
+    part and counted them again: slower at R-SCALE-1, see docs/performance.md.)"""
+    in_days = _in_days_of_month_days(today, days)
+    slotted = [(a, str(a.filter_slot).rsplit("_", 1)[1]) for a in attributes if a.filter_slot]
+    others = [a for a in attributes if not a.filter_slot]
+    found: list[tuple[int, str, int, str, int, dt.date]] = []
+    if slotted:
+        columns = [c for _a, n in slotted for c in (f"md_{n}", f"date_{n}")]
+        window = reduce(operator.or_, [_window(f"md_{n}", today, days) for _a, n in slotted])
+        for customer_id, name, *slots in book.filter(window).values_list(
+            "customer_id", "sort_name", *columns
+        ):
+            for (attribute, _n), md, date in zip(slotted, slots[::2], slots[1::2], strict=True):
+                if md in in_days:
+                    found.append(
+                        (in_days[md], name, customer_id, attribute.code, attribute.pk, date)
+                    )
+    if others:
+        codes = {a.pk: a.code for a in others}
+        values = AttributeValue.objects.filter(
+            _window("month_day", today, days),
             legal_entity=legal_entity,
-            attribute__in=attributes,
-            customer_id__in=customer_ids,
+            attribute__in=others,
+            customer_id__in=book.values("customer_id"),
             value_date__isnull=False,
+        ).values_list(
+            "customer_id", "customer__sort_name", "attribute_id", "value_date", "month_day"
         )
-        .select_related("customer", "attribute")
-        .order_by()
+        for customer_id, name, attribute_id, date, md in values.order_by():
+            if date is not None and md in in_days:
+                found.append(
+                    (in_days[md], name, customer_id, codes[attribute_id], attribute_id, date)
+                )
+    found.sort()
+    return UpcomingRows(
+        rows=[(c, a, d) for _k, _n, c, _code, a, d in found[:limit]],
+        counts=Counter(a for *_r, a, _d in found),
     )
-    entries = []
-    for value in values:
-        assert value.value_date is not None
-        occasion = next_occasion(value.value_date, today)
-        entries.append(
-            DateEntry(
-                customer=value.customer,
-                attribute=value.attribute,
-                date=value.value_date,
-                occasion=occasion,
-                in_days=(occasion - today).days,
-            )
+
+
+def _date_entry(
+    customer: Customer, attribute: Attribute, date: dt.date, today: dt.date
+) -> DateEntry:
+    occasion = next_occasion(date, today)
+    return DateEntry(
+        customer=customer,
+        attribute=attribute,
+        date=date,
+        occasion=occasion,
+        in_days=(occasion - today).days,
+    )
+
+
+def _quiet_rows(
+    book: QuerySet[Membership], *, now: dt.datetime, cutoff: dt.datetime, limit: int
+) -> tuple[list[tuple[int, dt.datetime | None]], int]:
+    """The book's customers not contacted since ``cutoff``, never contacted first, then the
+    longest ago, then by name: the first ``limit`` (customer id, last contact), and how many
+    there are. Each card row looks up its customer's last activity once (the timeline index)
+    and the quiet ones are the head of that order; the count is the book's size less its
+    customers contacted since ``cutoff``, counted from their activities."""
+    # MAX without GROUP BY: PostgreSQL reads it from the timeline index's first entry, and
+    # plans it cheaper per row than ORDER BY … LIMIT 1 (measured: 13 to 25 ms against 17 to 34).
+    last_contact = (
+        Activity.objects.filter(customer_id=OuterRef("customer_id"), occurred_at__lte=now)
+        .order_by()
+        .values(last=Func(F("occurred_at"), function="MAX", output_field=DateTimeField()))
+    )
+    rows = (
+        book.annotate(last_contact=Subquery(last_contact))
+        .order_by(F("last_contact").asc(nulls_first=True), "sort_name", "customer_id")
+        .values_list("customer_id", "last_contact")[:limit]
+    )
+    quiet = [(c, last) for c, last in rows if last is None or last <= cutoff]
+    contacted = (
+        Activity.objects.filter(
+            customer_id__in=book.values("customer_id"), occurred_at__gt=cutoff, occurred_at__lte=now
         )
-    entries.sort(key=lambda e: (e.in_days, e.customer.sort_name, e.customer.pk, e.attribute.code))
-    return entries
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
+    return quiet, book.count() - contacted
 
 
 def today_page(*, actor: Worker, legal_entity: LegalEntity) -> TodayPage:
     """The associate's Today: birthdays and anniversaries of their book's customers today and
     in the next 14 days, their follow-ups due or overdue, their appointments today and in the
-    next six days, and the book's customers not contacted for HQ's number of days."""
+    next six days, and the book's customers not contacted for HQ's number of days; the first
+    of each (TODAY_LIMIT, QUIET_LIMIT), with how many there are of the dates and of the quiet.
+    The number of queries does not grow with the book (R-SCALE-1, docs/performance.md)."""
     scope = scope_of(actor, legal_entity)
     book_scope(scope, Operation.VIEW_OWN_BOOK)
     today = local_today(legal_entity)
-    in_book = _book_customer_ids(legal_entity, actor)
-    dates = upcoming_dates(
-        legal_entity=legal_entity, customer_ids=in_book, today=today, days=UPCOMING_DAYS
-    )[:TODAY_LIMIT]
+    book = _book_rows(legal_entity, actor)
+    attributes = [a for a in client_book_attributes(legal_entity) if a.data_type == DataType.DATE]
+    upcoming = (
+        upcoming_date_rows(
+            legal_entity=legal_entity,
+            attributes=attributes,
+            book=book,
+            today=today,
+            days=UPCOMING_DAYS,
+            limit=TODAY_LIMIT,
+        )
+        if attributes
+        else UpcomingRows(rows=[], counts=Counter())
+    )
     due = list(
         FollowUp.objects.filter(
             legal_entity=legal_entity, owner=actor, done_at__isnull=True, due__lte=today
@@ -335,33 +470,34 @@ def today_page(*, actor: Worker, legal_entity: LegalEntity) -> TodayPage:
     )
     parameters = parameters_of(legal_entity)
     now = timezone.now()
-    cutoff = now - dt.timedelta(days=parameters.quiet_days)
-    last_contact = (
-        Activity.objects.filter(customer_id=OuterRef("pk"), occurred_at__lte=now)
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
+    quiet_rows, quiet_total = _quiet_rows(
+        book, now=now, cutoff=now - dt.timedelta(days=parameters.quiet_days), limit=QUIET_LIMIT
     )
-    contacted = Activity.objects.filter(
-        customer_id=OuterRef("pk"), occurred_at__gt=cutoff, occurred_at__lte=now
+    customers = Customer.objects.in_bulk(
+        {c for c, _a, _d in upcoming.rows} | {c for c, _last in quiet_rows}
     )
-    quiet_rows = Customer.objects.filter(legal_entity=legal_entity, pk__in=in_book).exclude(
-        Exists(contacted)
-    )
-    quiet_total = quiet_rows.count()
-    quiet = [
-        QuietEntry(customer=c, last_contact=c.last_contact)
-        for c in quiet_rows.annotate(last_contact=Subquery(last_contact)).order_by(
-            F("last_contact").asc(nulls_first=True), "sort_name", "id"
-        )[:QUIET_LIMIT]
+    by_id = {a.pk: a for a in attributes}
+    dates = [_date_entry(customers[c], by_id[a], d, today) for c, a, d in upcoming.rows]
+    shown = Counter(a for _c, a, _d in upcoming.rows)
+    dates_more = [
+        DatesMore(
+            attribute=a,
+            count=upcoming.counts.get(a.pk, 0) - shown[a.pk],
+            query=urlencode({f"upcoming.{a.code}": UPCOMING_DAYS}) if a.can_be_refined else "",
+        )
+        for a in attributes
+        if upcoming.counts.get(a.pk, 0) > shown[a.pk]
     ]
     return TodayPage(
         today=today,
         dates=dates,
         follow_ups=due,
         appointments=appointments,
-        quiet=quiet,
+        quiet=[QuietEntry(customer=customers[c], last_contact=last) for c, last in quiet_rows],
         quiet_days=parameters.quiet_days,
         quiet_total=quiet_total,
+        dates_total=sum(upcoming.counts.values()),
+        dates_more=dates_more,
     )
 
 

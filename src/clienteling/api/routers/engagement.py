@@ -64,6 +64,17 @@ class DateOut(Schema):
     )
 
 
+class DatesMoreOut(Schema):
+    attribute: str = Field(..., description="The date attribute's code, e.g. BIRTHDAY.")
+    label: str = Field(..., description="The attribute's name in the caller's language.")
+    count: int = Field(..., description="Its dates in the window beyond those listed.")
+    filter: str | None = Field(
+        ...,
+        description="The client book filter that lists them all (upcoming.BIRTHDAY=14); "
+        "null when the attribute does not filter the book.",
+    )
+
+
 class FollowUpOut(Schema):
     id: int
     customer: CustomerRef
@@ -96,7 +107,13 @@ class QuietOut(Schema):
 
 class TodayOut(Schema):
     today: dt.date = Field(..., description="Today in the legal entity's time zone.")
-    dates: list[DateOut] = Field(..., description="Birthdays and anniversaries, 14 days.")
+    dates: list[DateOut] = Field(
+        ..., description="Birthdays and anniversaries, 14 days, soonest first: the first 100."
+    )
+    dates_total: int = Field(..., description="All the dates in the 14 days, listed or not.")
+    dates_more: list[DatesMoreOut] = Field(
+        ..., description="For each attribute with dates beyond those listed: how many."
+    )
     follow_ups: list[FollowUpOut] = Field(..., description="Due today or overdue.")
     appointments: list[AppointmentOut] = Field(..., description="Today and the next 6 days.")
     quiet: list[QuietOut] = Field(..., description="Not contacted for quiet_days, longest first.")
@@ -272,6 +289,16 @@ def today(request: HttpRequest, le: LegalEntityCode) -> TodayOut:
                 when=d.when,
             )
             for d in page.dates
+        ],
+        dates_total=page.dates_total,
+        dates_more=[
+            DatesMoreOut(
+                attribute=m.attribute.code,
+                label=m.attribute.localized_name(),
+                count=m.count,
+                filter=m.query or None,
+            )
+            for m in page.dates_more
         ],
         follow_ups=[follow_up_out(f, page.today) for f in page.follow_ups],
         appointments=[appointment_out(a) for a in page.appointments],

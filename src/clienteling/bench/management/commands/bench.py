@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -31,6 +31,9 @@ from clienteling.clientbooks.models import Membership
 from clienteling.customers.models import Customer
 from clienteling.dataio import exports
 from clienteling.demo.production import refuse_production
+from clienteling.engagement import selectors as engagement_selectors
+from clienteling.engagement import services as engagement_services
+from clienteling.engagement.models import EmailTemplate
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import selectors as timeline_selectors
 from clienteling.timeline import services as timeline_services
@@ -42,6 +45,7 @@ FILTERS = {
     "upcoming.BIRTHDAY": "14",
 }
 CARD_COLUMNS = "c.account, c.first_name, c.last_name, c.email, c.phone"
+MEASURES = ("a", "b", "c", "c2", "d", "e", "timeline", "today", "outreach")
 
 
 class Command(BaseCommand):
@@ -63,6 +67,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-exports", action="store_true", help="skip the exports (R-IO-3), the longest part"
         )
+        parser.add_argument(
+            "--only",
+            default="",
+            help="run only these measures, comma-separated, of "
+            f"{','.join(MEASURES)} (no exports, no imports); e.g. --only today",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_production("bench")
@@ -81,21 +91,32 @@ class Command(BaseCommand):
         self.unfiltered = selectors.card_filter_parse(legal_entity=self.entity, params={})
         vendor = connection.vendor
         customers = Customer.objects.filter(legal_entity=self.entity).count()
-        book_size = Membership.objects.filter(book=self.book).count()
+        book_size = self.book_size = Membership.objects.filter(book=self.book).count()
         self.stdout.write(
             f"\n{vendor}: {customers:,} customers, book of bench {book_size:,}, "
             f"{self.runs} runs a measure\n"
         )
-        results = [
-            self.page("(a) client book, 50 cards", self.book_page(self.unfiltered), self.sql_book(False)),
-            self.page("(b) client book, 3 filters", self.book_page(self.filtered), self.sql_book(True)),
-            self.page("(c) store client books, 3 filters", self.store_page(self.filtered), self.sql_store(True)),
-            self.page("(c2) store client books, unfiltered", self.store_page(self.unfiltered), self.sql_store(False)),
-            self.page_100(),
-            self.reassign(),
-            self.timeline(),
-        ]  # fmt: skip
+        measures: dict[str, Callable[[], dict[str, Any]]] = {
+            "a": lambda: self.page("(a) client book, 50 cards", self.book_page(self.unfiltered), self.sql_book(False)),
+            "b": lambda: self.page("(b) client book, 3 filters", self.book_page(self.filtered), self.sql_book(True)),
+            "c": lambda: self.page("(c) store client books, 3 filters", self.store_page(self.filtered), self.sql_store(True)),
+            "c2": lambda: self.page("(c2) store client books, unfiltered", self.store_page(self.unfiltered), self.sql_store(False)),
+            "d": self.page_100,
+            "e": self.reassign,
+            "timeline": self.timeline,
+            "today": self.today,
+            "outreach": self.outreach,
+        }  # fmt: skip
+        only = [name.strip() for name in options["only"].split(",") if name.strip()]
+        unknown = sorted(set(only) - set(measures))
+        if unknown:
+            raise CommandError(
+                f"Unknown measure {', '.join(unknown)}: choose from {', '.join(MEASURES)}."
+            )
+        results = [measures[name]() for name in only or MEASURES]
         self.table(results)
+        if only:
+            options["no_exports"], options["import_customers"] = True, 0
         export_results = [] if options["no_exports"] else self.exports()
         if export_results:
             self.export_table(export_results)
@@ -344,6 +365,79 @@ class Command(BaseCommand):
         result = self.page("timeline of 10,000 entries, first page", page, floor)
         result["matches"] = Note.objects.filter(customer=customer).count()
         return result
+
+    def today(self) -> dict[str, Any]:
+        """The bench worker's Today (R-TODAY-1) on their book (10,000): birthdays and
+        anniversaries of the 14 days ahead (six date attributes, four of them in slots), the
+        follow-ups and appointments, and the customers not contacted lately. Its floor is the
+        database's time for exactly the queries the selector runs, replayed in-process."""
+
+        def page() -> Any:
+            return engagement_selectors.today_page(actor=self.actor, legal_entity=self.entity)
+
+        p50, p95 = self.timed(page)
+        with CaptureQueriesContext(connection) as captured:
+            shown = page()
+        replay = [q["sql"] for q in captured.captured_queries]
+
+        def floor() -> None:
+            with connection.cursor() as cursor:
+                for sql in replay:
+                    cursor.execute(sql.replace("%", "%%"))
+                    if cursor.description is not None:
+                        cursor.fetchall()
+
+        floor_p50, _ = self.timed(floor)
+        return {
+            "measure": f"today, book of {self.book_size:,}",
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "queries_10": None,
+            "queries_50": len(replay),
+            "floor_ms": floor_p50,
+            "ratio": p50 / floor_p50 if floor_p50 else None,
+            "cards": len(shown.dates) + len(shown.quiet),
+            "matches": shown.dates_total + shown.quiet_total,
+        }
+
+    def outreach(self) -> dict[str, Any]:
+        """An e-mail to the bench worker's whole book (R-OUT-1): counting who may be written
+        to, one message row each and the sending job, queued in one transaction (target:
+        under 2 s for 10,000). Rolled back after each run; the sending is the job's."""
+        ids = list(Membership.objects.filter(book=self.book).values_list("customer_id", flat=True))
+        queued: dict[str, int] = {}
+
+        def queue() -> None:
+            with transaction.atomic():
+                EmailTemplate.objects.create(
+                    legal_entity=self.entity,
+                    code="BENCH",
+                    language="en",
+                    subject="A new collection, {first_name}",
+                    body="Dear {first_name}, come and see it.",
+                )
+                outreach, skipped = engagement_services.outreach_start(
+                    actor=self.actor,
+                    legal_entity=self.entity,
+                    template_code="BENCH",
+                    customer_ids=ids,
+                )
+                queued.update(skipped, recipients=outreach.recipients)
+                transaction.set_rollback(True)
+
+        runs = max(3, self.runs // 10)
+        p50, p95 = self.timed(queue, runs)
+        return {
+            "measure": f"outreach queued to a book of {len(ids):,}",
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "queries_10": None,
+            "queries_50": self.queries(queue),
+            "floor_ms": None,
+            "ratio": None,
+            "cards": queued.get("recipients"),
+            "matches": len(ids),
+        }
 
     # --- exports (R-IO-3) ---------------------------------------------------------------------
 
