@@ -92,9 +92,12 @@ bench: install-dev
 # benchmark database, filled with the data set if absent; --write updates docs/performance.md.
 BENCH_HTTP_DATABASE ?= postgresql://postgres@127.0.0.1:5432/bench
 BENCH_HTTP_ARGS ?= --write
+# As in production, the shared cache is Redis (unreachable, pages read the database).
+BENCH_HTTP_REDIS ?= redis://127.0.0.1:6379/0
 bench-http: install-dev
 	DATABASE_URL=$(BENCH_HTTP_DATABASE) $(BIN)/python manage.py migrate --no-input -v0
 	DATABASE_URL=$(BENCH_HTTP_DATABASE) DEBUG=0 DB_CONN_MAX_AGE=60 \
+		REDIS_URL=$(BENCH_HTTP_REDIS) CACHE_KEY_PREFIX=bench-http \
 		$(BIN)/python manage.py bench_http $(BENCH_HTTP_ARGS)
 
 # The load test: gunicorn (development settings, DEBUG off, persistent connections) on the

@@ -36,7 +36,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+def two_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str, str, dict[str, str]]]:
     """Two runserver processes on one freshly seeded database and one Redis key space."""
     folder = tmp_path_factory.mktemp("cache")
     with ExitStack() as stack:
@@ -55,7 +57,7 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             port = free_port()
             command = [*runserver(port), "--nothreading"]
             urls.append(stack.enter_context(serving(command, env, folder / f"{n}.log", port)))
-        yield urls[0], urls[1], phone_id
+        yield urls[0], urls[1], phone_id, env
 
 
 def offered_types(client: httpx.Client) -> list[str]:
@@ -67,7 +69,7 @@ def offered_types(client: httpx.Client) -> list[str]:
 
 def test_a_type_renamed_through_one_process_is_offered_by_the_other_at_once(two_servers):
     """R-ACT-4, R-DIST-1: no restart, no waiting: the shared cache entry is dropped on commit."""
-    admin_url, store_url, phone_id = two_servers
+    admin_url, store_url, phone_id, _env = two_servers
     associate = logged_in(store_url, "/login/", "giulia")
     assert "Phone call" in offered_types(associate)  # now cached in the second process
 
@@ -95,7 +97,7 @@ def test_a_type_renamed_through_one_process_is_offered_by_the_other_at_once(two_
 
 def test_a_type_retired_through_one_process_is_no_longer_offered_by_the_other(two_servers):
     """R-ACT-4, R-ACT-1: retiring is a change like any other."""
-    admin_url, store_url, _phone_id = two_servers
+    admin_url, store_url, _phone_id, _env = two_servers
     associate = logged_in(store_url, "/login/", "giulia")
     assert "E-mail" in offered_types(associate)
     admin = logged_in(admin_url, "/admin/login/?next=/admin/", "admin")
@@ -113,3 +115,52 @@ def test_a_type_retired_through_one_process_is_no_longer_offered_by_the_other(tw
     )
     assert done.status_code == 200
     assert "E-mail" not in offered_types(associate)
+
+
+def test_a_role_taken_away_in_one_process_is_refused_by_the_other_at_once(two_servers):
+    """R-PERM-2, R-DIST-1: grants are cached per worker in the shared cache; a role taken away
+    elsewhere (here a shell, as HQ's admin would) holds at the next request."""
+    _admin_url, store_url, _phone_id, environment = two_servers
+    associate = logged_in(store_url, "/login/", "marco")
+    assert associate.get("/book/").status_code == 200  # marco's access is now cached
+    held = (
+        shell(
+            environment,
+            "from django.contrib.auth.models import User; u = User.objects.get(username='marco'); "
+            "print(([g.pk for g in u.groups.all()], [p.pk for p in u.user_permissions.all()])); "
+            "u.groups.clear(); u.user_permissions.clear()",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    try:
+        assert associate.get("/book/").status_code == 403
+    finally:
+        shell(
+            environment,
+            "from django.contrib.auth.models import User; "
+            f"u = User.objects.get(username='marco'); groups, grants = {held}; "
+            "u.groups.set(groups); u.user_permissions.set(grants)",
+        )
+    assert associate.get("/book/").status_code == 200
+
+
+def test_clienteling_switched_off_in_one_process_is_off_in_the_other_at_once(two_servers):
+    """R-FEAT-1, R-DIST-1: HQ's parameters are cached; the switch holds at the next request."""
+    _admin_url, store_url, _phone_id, environment = two_servers
+    associate = logged_in(store_url, "/login/", "giulia")
+    me = associate.get("/api/v1/me").json()
+    assert [le["clienteling_enabled"] for le in me["legal_entities"]] == [True]
+    switch = (
+        "from clienteling.clientbooks.services import clienteling_parameters_update as u; "
+        "from clienteling.organization.models import LegalEntity as L; "
+        "u(legal_entity=L.objects.get(code='ITJW'), enabled={})"
+    )
+    shell(environment, switch.format(False))
+    try:
+        me = associate.get("/api/v1/me").json()
+        assert [le["clienteling_enabled"] for le in me["legal_entities"]] == [False]
+        assert associate.get("/book/").status_code == 403
+    finally:
+        shell(environment, switch.format(True))
+    assert associate.get("/book/").status_code == 200

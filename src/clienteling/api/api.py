@@ -83,7 +83,8 @@ api.add_router("", engagement.router)
 
 # The dynamic client book filters, documented as query parameters whose names follow a
 # pattern (HQ defines the attributes at run time). Any other query parameter than the
-# operation's own is a 422, so the objects forbid additional properties.
+# operation's own is a 422; the objects still allow additional properties, as generated
+# clients (openapi-python-client) ignore patternProperties and carry a filter as one.
 CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
     {
         "name": "attr",
@@ -104,7 +105,6 @@ CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
                     "maxLength": 200,
                 }
             },
-            "additionalProperties": False,
         },
         "examples": {
             "one_of": {"value": {"attr.PREF_CATEGORY": "Handbags"}},
@@ -130,7 +130,6 @@ CARD_FILTER_PARAMETERS: list[dict[str, Any]] = [
                     "maximum": 366,
                 }
             },
-            "additionalProperties": False,
         },
         "examples": {"birthdays": {"value": {"upcoming.BIRTHDAY": 14}}},
     },

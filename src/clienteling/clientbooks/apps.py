@@ -6,3 +6,8 @@ class ClientbooksConfig(AppConfig):
     name = "clienteling.clientbooks"
     label = "clientbooks"
     verbose_name = _("Client books")
+
+    def ready(self) -> None:
+        from clienteling.clientbooks import signals
+
+        signals.connect()

@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from django.db.models import (
     Case,
@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import Attribute, AttributeChoice, AttributeValue, DataType
@@ -44,6 +44,7 @@ from clienteling.clientbooks.models import (
     MembershipMode,
     StoreEntry,
 )
+from clienteling.core.cache import Generation
 from clienteling.core.errors import FeatureDisabled, Invalid, NotFound
 from clienteling.core.pagination import SortKey, keyset_page
 from clienteling.core.request_memo import memoized
@@ -58,10 +59,21 @@ CARD_PROPERTIES = 3
 PropertyKind = Literal["measure", "fact", "attribute"]
 
 
+# HQ's settings that every page reads: the parameters, the attribute group's attributes and
+# their allowed values. Kept in the shared cache; any change to them starts a new generation
+# (``clientbooks.signals``), in force at the next request in every process (R-DIST-1).
+SETTINGS = Generation("settings:v1")
+
+
 def parameters_for(legal_entity: LegalEntity) -> ClientelingParameters:
     """The legal entity's parameters as stored now (R-DIST-1), read once per request;
     defaults (off) when never set."""
-    return memoized(parameters_key(legal_entity.pk), lambda: _load_parameters(legal_entity))
+    return memoized(
+        parameters_key(legal_entity.pk),
+        lambda: SETTINGS.cached(
+            f"parameters:{legal_entity.pk}", lambda: _load_parameters(legal_entity)
+        ),
+    )
 
 
 def parameters_key(legal_entity_id: int) -> tuple[str, int]:
@@ -98,13 +110,8 @@ def enabled_parameters(legal_entity: LegalEntity) -> ClientelingParameters:
 
 
 def switches_of(legal_entities: Sequence[LegalEntity]) -> dict[int, bool]:
-    """Per legal entity id, whether clienteling is on (R-FEAT-1), in one query."""
-    on = set(
-        ClientelingParameters.objects.filter(
-            legal_entity__in=legal_entities, enabled=True
-        ).values_list("legal_entity_id", flat=True)
-    )
-    return {le.pk: le.pk in on for le in legal_entities}
+    """Per legal entity id, whether clienteling is on (R-FEAT-1)."""
+    return {le.pk: parameters_for(le).enabled for le in legal_entities}
 
 
 def book_scope(scope: Scope, operation: Operation) -> ClientelingParameters:
@@ -138,7 +145,10 @@ def client_book_attributes(legal_entity: LegalEntity) -> list[Attribute]:
     """The client book attributes of the legal entity, read once per request."""
     return memoized(
         attributes_key(legal_entity.pk),
-        lambda: group_attributes(parameters_for(legal_entity)),
+        lambda: SETTINGS.cached(
+            f"attributes:{legal_entity.pk}",
+            lambda: group_attributes(parameters_for(legal_entity)),
+        ),
     )
 
 
@@ -259,15 +269,31 @@ def card_property_sources(
     ]
     wanted = CARD_PROPERTIES - len(sources)
     if wanted > 0 and parameters.attribute_group_id is not None:
-        # Only the first attributes by display order, without their allowed values: this
-        # runs on every page of cards.
-        first = (
-            Attribute.objects.filter(memberships__group_id=parameters.attribute_group_id)
-            .only("id", "code", "name", "name_it", "name_lt", "data_type", "unit")
-            .order_by("memberships__display_order")[:wanted]
+        group_id = parameters.attribute_group_id
+        first = SETTINGS.cached(
+            f"card-attributes:{group_id}:{wanted}", lambda: _first_attributes(group_id, wanted)
         )
         sources += [PropertySource(a.code, a.localized_name(), "attribute", a) for a in first]
     return sources[:CARD_PROPERTIES]
+
+
+def _choice_labels(attribute_ids: list[int]) -> dict[tuple[int, str], str]:
+    if not attribute_ids:
+        return {}
+    language = (translation.get_language() or "en")[:2]
+    key = f"choice-labels:{language}:{','.join(map(str, sorted(attribute_ids)))}"
+    return SETTINGS.cached(
+        key, lambda: choice_labels(attribute_ids=attribute_ids, language=language)
+    )
+
+
+def _first_attributes(group_id: int, wanted: int) -> list[Attribute]:
+    """The group's first attributes by display order, without their allowed values."""
+    return list(
+        Attribute.objects.filter(memberships__group_id=group_id)
+        .only("id", "code", "name", "name_it", "name_lt", "data_type", "unit")
+        .order_by("memberships__display_order")[:wanted]
+    )
 
 
 def card_orderings(card_filter: CardFilter, today: dt.date) -> tuple[list[SortKey], dict[str, Any]]:
@@ -309,48 +335,71 @@ def _card_page(
     card_filter: CardFilter,
     cursor: str | None,
     limit: int,
+    counted: bool,
+    book_path: str,
 ) -> CardPage:
     today = local_today(legal_entity)
     rows = apply_filter(rows, card_filter, today)
     keys, annotations = card_orderings(card_filter, today)
+    # Counted on the first page only, and only for a face that shows it. A query of its own:
+    # COUNT(*) OVER () in the page's query would join every matching row, where the page
+    # stops at 51 and the count reads the card rows alone.
+    total = rows.count() if counted and not cursor else None
     if annotations:
         rows = rows.annotate(**annotations)
-    # Counted on the first page only: a deeper page does not pay for it again.
-    total = rows.count() if not cursor else None
+    # Plain values, not model instances: a page of 50 cards would build 250 of them.
+    rows = rows.values(*card_values(book_path), *annotations)
     page = keyset_page(rows, keys=keys, cursor=cursor, limit=limit)
     sources = card_property_sources(legal_entity, parameters)
-    cards = _cards(legal_entity, page.rows, sources)
+    cards = _cards(legal_entity, page.rows, sources, book_path)
     return CardPage(cards, page.next_cursor, [(s.code, s.label, s.kind) for s in sources], total)
 
 
-# What a card needs of its row: the sort keys and the customer's name and contact.
-CARD_ROW_FIELDS = (
-    "id",
-    "sort_name",
-    "added_at",
-    "customer__id",
-    "customer__account",
-    "customer__first_name",
-    "customer__last_name",
-    "customer__email",
-    "customer__phone",
-    *FACT_COLUMNS,
+# What a card needs of its row: the sort keys, the customer's name and contact, the purchase
+# facts, and the book with its owner (``book_path``: the row's way to the book).
+def card_values(book_path: str) -> tuple[str, ...]:
+    return (
+        "id",
+        "sort_name",
+        "added_at",
+        "customer_id",
+        "customer__account",
+        "customer__first_name",
+        "customer__last_name",
+        "customer__email",
+        "customer__phone",
+        *FACT_COLUMNS,
+        *(f"{book_path}__{field}" for field in BOOK_VALUES),
+    )
+
+
+BOOK_VALUES = (
+    "identifier",
+    "owner__user__username",
+    "owner__user__first_name",
+    "owner__user__last_name",
 )
 
 
-def owner_fields(path: str) -> tuple[str, ...]:
-    return (
-        f"{path}__id",
-        f"{path}__user__id",
-        f"{path}__user__username",
-        f"{path}__user__first_name",
-        f"{path}__user__last_name",
-    )
+class CardCustomer(Protocol):
+    """What the card properties need of a customer: a model instance or a card row's."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def account(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RowCustomer:
+    id: int
+    account: str
 
 
 def _card_properties(
     legal_entity: LegalEntity,
-    customers: Sequence[Customer],
+    customers: Sequence[CardCustomer],
     sources: list[PropertySource],
     facts: Mapping[int, Mapping[str, Any]],
 ) -> dict[int, list[CardProperty]]:
@@ -372,17 +421,15 @@ def _card_properties(
         )
         for customer_id, attribute_id, *typed in rows:
             values[(customer_id, attribute_id)] = next((v for v in typed if v is not None), None)
-    # Allowed values in the reader's language (R-UX-2): one query, none in English.
-    labels = (
-        choice_labels(
-            attribute_ids=[
-                s.attribute.id
-                for s in sources
-                if s.attribute is not None and s.attribute.data_type == DataType.TEXT
-            ]
-        )
+    # Allowed values in the reader's language (R-UX-2), with HQ's other settings.
+    labels = _choice_labels(
+        [
+            s.attribute.id
+            for s in sources
+            if s.attribute is not None and s.attribute.data_type == DataType.TEXT
+        ]
         if values
-        else {}
+        else []
     )
     measure_codes = [s.code for s in sources if s.kind == "measure"]
     measures: dict[tuple[str, str], MeasureValue] = {}
@@ -392,7 +439,7 @@ def _card_properties(
             legal_entity, [c.account for c in customers], measure_codes
         )
 
-    def prop(customer: Customer, s: PropertySource) -> CardProperty:
+    def prop(customer: CardCustomer, s: PropertySource) -> CardProperty:
         if s.fact is not None:
             return CardProperty(
                 code=s.code,
@@ -462,30 +509,41 @@ def customer_attribute_values(*, actor: Worker, customer: Customer) -> list[Attr
     return [AttributeReading(a, values.get(a.id)) for a in attributes]
 
 
-def _cards(legal_entity: LegalEntity, rows: list[Any], sources: list[PropertySource]) -> list[Card]:
-    customers = [row.customer for row in rows]
-    facts = {
-        row.customer_id: {column: getattr(row, column) for column in FACT_COLUMNS} for row in rows
-    }
+def _cards(
+    legal_entity: LegalEntity,
+    rows: list[dict[str, Any]],
+    sources: list[PropertySource],
+    book_path: str,
+) -> list[Card]:
+    customers = [RowCustomer(row["customer_id"], row["customer__account"]) for row in rows]
+    facts = {row["customer_id"]: {column: row[column] for column in FACT_COLUMNS} for row in rows}
     properties_of = _card_properties(legal_entity, customers, sources, facts)
     # The footer's last purchase, unless HQ put it among the properties already.
     footer = not any(s.code == "LAST_PURCHASE" for s in sources)
+    identifier, username, first_name, last_name = (f"{book_path}__{f}" for f in BOOK_VALUES)
     cards = []
-    for row, customer in zip(rows, customers, strict=True):
-        book = row.membership.book if isinstance(row, StoreEntry) else row.book
-        owner = book.owner
-        properties = properties_of[customer.id]
+    for row in rows:
+        owner_name = f"{row[first_name]} {row[last_name]}".strip()
+        book = (
+            BookRef(
+                row[identifier],
+                row[username],
+                f"{owner_name} ({row[username]})" if owner_name else row[username],
+            )
+            if row[identifier] is not None
+            else None
+        )
         cards.append(
             Card(
-                account=customer.account,
-                name=customer.display_name,
-                email=customer.email,
-                phone=customer.phone,
-                book=BookRef(book.identifier, owner.user.username, str(owner)),
-                properties=properties,
-                added_at=row.added_at,
-                customer_id=customer.id,
-                last_purchase=row.last_purchase if footer else None,
+                account=row["customer__account"],
+                name=f"{row['customer__first_name']} {row['customer__last_name']}".strip(),
+                email=row["customer__email"],
+                phone=row["customer__phone"],
+                book=book,
+                properties=properties_of[row["customer_id"]],
+                added_at=row["added_at"],
+                customer_id=row["customer_id"],
+                last_purchase=row["last_purchase"] if footer else None,
             )
         )
     return cards
@@ -498,17 +556,15 @@ def client_book_cards(
     card_filter: CardFilter | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    counted: bool = True,
 ) -> CardPage:
-    """The actor's own client book as cards, filtered, sorted and paged (R-BOOK-5..8)."""
+    """The actor's own client book as cards, filtered, sorted and paged (R-BOOK-5..8); with
+    ``counted``, the first page also says how many cards match."""
     scope = scope_of(actor, legal_entity)
     parameters = book_scope(scope, Operation.VIEW_OWN_BOOK)
     # The book by a subquery: no book yet is simply no rows, and no query of its own.
     own_book = ClientBook.objects.filter(legal_entity=legal_entity, owner=actor).values("id")
-    rows = (
-        Membership.objects.filter(book_id=Subquery(own_book[:1]))
-        .select_related("customer", "book__owner__user")
-        .only(*CARD_ROW_FIELDS, "book__identifier", *owner_fields("book__owner"))
-    )
+    rows = Membership.objects.filter(book_id=Subquery(own_book[:1]))
     return _card_page(
         rows,
         legal_entity=legal_entity,
@@ -516,6 +572,8 @@ def client_book_cards(
         card_filter=card_filter or CardFilter(),
         cursor=cursor,
         limit=limit,
+        counted=counted,
+        book_path="book",
     )
 
 
@@ -538,20 +596,13 @@ def store_client_book_cards(
     card_filter: CardFilter | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    counted: bool = True,
 ) -> CardPage:
     """The union of the client books of every worker who shares an address book with the
-    store, showing whose book each customer is in (R-BOOK-9)."""
+    store, showing whose book each customer is in (R-BOOK-9); ``counted`` as for a book."""
     scope = scope_of(actor, legal_entity)
     card_filter = card_filter or CardFilter()
-    rows = (
-        store_rows(scope, store, card_filter)
-        .select_related("customer", "membership__book__owner__user")
-        .only(
-            *CARD_ROW_FIELDS,
-            "membership__book__identifier",
-            *owner_fields("membership__book__owner"),
-        )
-    )
+    rows = store_rows(scope, store, card_filter)
     return _card_page(
         rows,
         legal_entity=legal_entity,
@@ -559,6 +610,8 @@ def store_client_book_cards(
         card_filter=card_filter,
         cursor=cursor,
         limit=limit,
+        counted=counted,
+        book_path="membership__book",
     )
 
 

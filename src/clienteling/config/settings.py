@@ -195,6 +195,21 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A read replica (R-SCALE-3, docs/scaling.md): with DATABASE_REPLICA_URL set, the reads of
+# pages go to it and everything else to DATABASE_URL (config/db_router.py); unset, there is
+# no router and every query goes to DATABASE_URL. Tests read the replica as the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+# Seconds after a browser's write during which its pages read the primary.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **database_from_url(DATABASE_REPLICA_URL),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["clienteling.config.db_router.PrimaryReplicaRouter"]
+    # First, so that what the other middleware read and write is routed as well.
+    MIDDLEWARE.insert(0, "clienteling.config.db_router.ReplicaReadsMiddleware")
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -207,6 +222,9 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+    # Sessions read from Redis, written to both: a page needs no session query. Only with a
+    # shared cache: a per-process one would keep a logged-out session alive elsewhere.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -236,7 +254,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses a locked-out one before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "clienteling.organization.backends.WorkerLoginBackend",
 ]
 # Logins (R-SEC-2): after 5 failures for one username, or from one address, further
 # attempts, even with the right password, are refused for 15 minutes; HQ unlocks earlier

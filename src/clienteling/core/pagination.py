@@ -121,11 +121,15 @@ def keyset_page(
 ) -> KeysetPage[RowT]:
     """The page of ``rows`` in the order ``keys`` that starts after ``cursor`` (from the
     first row without one). The rows must carry every key as an attribute (a field or an
-    annotation); one query reads ``limit`` + 1 rows to know whether another page follows."""
+    annotation), or as a key of a ``values()`` row; one query reads ``limit`` + 1 rows to
+    know whether another page follows."""
     if cursor:
         rows = rows.filter(_after(keys, decode_cursor(cursor, keys)))
     page = list(rows.order_by(*[key.order_by for key in keys])[: limit + 1])
     if len(page) <= limit:
         return KeysetPage(page, None)
     page = page[:limit]
-    return KeysetPage(page, encode_cursor([getattr(page[-1], key.name) for key in keys]))
+    last = page[-1]
+    if isinstance(last, dict):
+        return KeysetPage(page, encode_cursor([last[key.name] for key in keys]))
+    return KeysetPage(page, encode_cursor([getattr(last, key.name) for key in keys]))

@@ -30,6 +30,10 @@ def memoized(key: Hashable, load: Callable[[], T]) -> T:
     return value
 
 
+def in_request() -> bool:
+    return _memo.get() is not None
+
+
 def remember(key: Hashable, value: Any) -> None:
     """Keep ``value`` for ``key`` for the rest of the request (a read that found it anyway)."""
     memo = _memo.get()
@@ -42,6 +46,14 @@ def forget(key: Hashable) -> None:
     memo = _memo.get()
     if memo is not None:
         memo.pop(key, None)
+
+
+def forget_where(drop: Callable[[Hashable], bool]) -> None:
+    """Drop every key for which ``drop`` is true (a family of entries that just changed)."""
+    memo = _memo.get()
+    if memo is not None:
+        for key in [key for key in memo if drop(key)]:
+            del memo[key]
 
 
 class RequestMemoMiddleware:

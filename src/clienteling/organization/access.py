@@ -20,8 +20,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clienteling.core.cache import Generation
 from clienteling.core.errors import Forbidden, NotFound
-from clienteling.core.request_memo import memoized, remember
+from clienteling.core.request_memo import memoized
 from clienteling.organization.models import LegalEntity, Store, Worker
 
 
@@ -75,11 +76,49 @@ class Operation(enum.Enum):
         self.app_label, self.codename = permission.split(".")
         self.label = label
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # By name: the value holds a lazy label, which pickles in the current language.
+        return getattr, (Operation, self.name)
+
+
+@dataclass(frozen=True)
+class WorkerAccess:
+    """What a worker's login may reach: the legal entities they work for (by code), their
+    stores there (by legal entity and code, each with its legal entity) and the operations
+    granted. Read on every request, changed by HQ now and then: kept in the shared cache and
+    dropped by any change to what it is read from (``organization.signals``)."""
+
+    employers: tuple[LegalEntity, ...]
+    stores: tuple[Store, ...]
+    grants: frozenset[Operation]
+
+
+ACCESS = Generation("access:v1")
+
+
+def access_of(actor: Worker) -> WorkerAccess:
+    return ACCESS.cached(str(actor.pk), lambda: _load_access(actor))
+
+
+def access_changed() -> None:
+    """Every worker's access is read afresh at their next request, in every process."""
+    ACCESS.bump()
+
+
+def _load_access(actor: Worker) -> WorkerAccess:
+    employers = tuple(actor.legal_entities.order_by("code"))
+    stores = tuple(
+        actor.stores.filter(legal_entity__in=[le.pk for le in employers])
+        .select_related("legal_entity")
+        .order_by("legal_entity__code", "code")
+    )
+    return WorkerAccess(employers=employers, stores=stores, grants=_load_grants(actor))
+
 
 def granted(actor: Worker) -> frozenset[Operation]:
     """The operations the actor's login is granted, through its roles or directly; all for a
-    superuser, none for a login that left. One query, once per request."""
-    return memoized(("access.granted", actor.pk), lambda: _load_grants(actor))
+    superuser, none for a login that left."""
+    return access_of(actor).grants
 
 
 def _load_grants(actor: Worker) -> frozenset[Operation]:
@@ -88,11 +127,15 @@ def _load_grants(actor: Worker) -> frozenset[Operation]:
         return frozenset()
     if user.is_superuser:
         return frozenset(Operation)
-    held = set(
-        Permission.objects.filter(Q(user=user) | Q(group__user=user))
-        .filter(codename__in=[op.codename for op in Operation])
-        .values_list("content_type__app_label", "codename")
+    # Held directly or through a role: a UNION of two indexed lookups. One filter with OR
+    # over both joins took 11 ms with 5,000 workers (R-SCALE-1).
+    codenames = [op.codename for op in Operation]
+    fields = ("content_type__app_label", "codename")
+    direct = Permission.objects.filter(user=user, codename__in=codenames).values_list(*fields)
+    by_role = Permission.objects.filter(group__user=user, codename__in=codenames).values_list(
+        *fields
     )
+    held = set(direct.union(by_role))
     return frozenset(op for op in Operation if (op.app_label, op.codename) in held)
 
 
@@ -154,7 +197,9 @@ class Scope:
     @cached_property
     def stores(self) -> list[Store]:
         """The stores of the legal entity that the actor works in, by code."""
-        return list(self.actor.stores.filter(legal_entity=self.legal_entity).order_by("code"))
+        return [
+            s for s in access_of(self.actor).stores if s.legal_entity_id == self.legal_entity.pk
+        ]
 
     def store(self, code: str) -> Store:
         """One of the actor's stores here; any other store is not found."""
@@ -172,10 +217,19 @@ class Scope:
             raise NotFound(_("Store %(code)s not found.") % {"code": store.code}, field="store")
 
 
-def _employer(actor: Worker, **lookup: Any) -> LegalEntity | None:
-    """The legal entity matching ``lookup`` among those the actor works for: the one query
-    that decides whether a worker sees a legal entity's data at all (R-ORG-1)."""
-    return actor.legal_entities.filter(**lookup).first()
+def _employer(
+    actor: Worker, *, pk: int | None = None, code: str | None = None
+) -> LegalEntity | None:
+    """The legal entity with this id or code among those the actor works for: what decides
+    whether a worker sees a legal entity's data at all (R-ORG-1)."""
+    return next(
+        (
+            le
+            for le in access_of(actor).employers
+            if (pk is None or le.pk == pk) and (code is None or le.code == code)
+        ),
+        None,
+    )
 
 
 def scope_of(
@@ -184,7 +238,7 @@ def scope_of(
     """The actor's scope in a legal entity (or its id); unless they work for it, not found
     (``not_found``, e.g. naming the customer asked for), never a hint."""
     pk = legal_entity if isinstance(legal_entity, int) else legal_entity.pk
-    employer = memoized(("access.employer", actor.pk, pk), lambda: _employer(actor, pk=pk))
+    employer = _employer(actor, pk=pk)
     if employer is None:
         if not_found is not None:
             raise not_found
@@ -195,29 +249,20 @@ def scope_of(
 
 def scope_for_code(actor: Worker, code: str) -> Scope:
     """The actor's scope in the legal entity with this code (how URLs name it)."""
-    employer = memoized(("access.employer", actor.pk, code), lambda: _employer(actor, code=code))
+    employer = _employer(actor, code=code)
     if employer is None:
         raise legal_entity_not_found(code)
-    remember(("access.employer", actor.pk, employer.pk), employer)
     return scope_of(actor, employer)
 
 
 def employers(actor: Worker) -> list[LegalEntity]:
-    """Every legal entity the actor works for, by code; each then needs no query of its own
-    to open a scope in this request."""
-    found = list(actor.legal_entities.order_by("code"))
-    for legal_entity in found:
-        remember(("access.employer", actor.pk, legal_entity.pk), legal_entity)
-    return found
+    """Every legal entity the actor works for, by code."""
+    return list(access_of(actor).employers)
 
 
 def workplaces(actor: Worker) -> list[Store]:
     """Every store the actor works in, of the legal entities they work for."""
-    return list(
-        actor.stores.filter(legal_entity__workers=actor)
-        .select_related("legal_entity")
-        .order_by("legal_entity__code", "code")
-    )
+    return list(access_of(actor).stores)
 
 
 def worker_for_user(user: AbstractBaseUser | AnonymousUser) -> Worker:

@@ -6,3 +6,8 @@ class OrganizationConfig(AppConfig):
     name = "clienteling.organization"
     label = "organization"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        from clienteling.organization import signals
+
+        signals.connect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -31,6 +33,7 @@ from clienteling.attributes.models import DataType
 from clienteling.clientbooks import pages, selectors
 from clienteling.clientbooks import services as book_services
 from clienteling.clientbooks.pages import CardListPage
+from clienteling.clientbooks.selectors import SETTINGS
 from clienteling.config.language import remember_language
 from clienteling.core.errors import DomainError, Forbidden, Invalid, NotFound
 from clienteling.customers import selectors as customer_selectors
@@ -38,10 +41,11 @@ from clienteling.customers.models import Customer
 from clienteling.dataio import exports
 from clienteling.engagement import selectors as engagement_selectors
 from clienteling.engagement import services as engagement_services
-from clienteling.organization.access import Operation
+from clienteling.organization.access import ACCESS, Operation
 from clienteling.organization.selectors import worker_get
 from clienteling.organization.services import language_validate, worker_language_set
 from clienteling.sales import selectors as sales_selectors
+from clienteling.storeapp.cards import card_views
 from clienteling.storeapp.context import StoreContext, store_context, switch_context
 from clienteling.storeapp.forms import (
     attribute_fields,
@@ -143,14 +147,20 @@ def _card_list(request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPag
     scope = ctx.require_scope()
     panel = filter_panel(listing.attributes, request.GET)
     suggested = selectors.suggested_sort(request.GET)
+    today = selectors.local_today(scope.legal_entity)
+    cue_days = max([CUE_DAYS, *panel.upcoming_days])
     context = {
         "ctx": ctx,
         "page": listing.page,
+        "cards": card_views(
+            listing.page.items if listing.page else [],
+            today=today,
+            cue_days=cue_days,
+            store_view=listing.store_view,
+        ),
+        "selectable": listing.may_reassign and listing.store_view,
         "count": listing.count if not request.GET.get("cursor") else None,
         "panel": panel,
-        # What the cards' date cues count from ("today", "in 3 days"), and how far ahead.
-        "today": selectors.local_today(scope.legal_entity),
-        "cue_days": max([CUE_DAYS, *panel.upcoming_days]),
         "sorted_by": next(
             (c.label for c in panel.controls if f"upcoming.{c.code}" == suggested), None
         ),
@@ -170,7 +180,31 @@ def _card_list(request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPag
         return render(request, "storeapp/_cards.html", context)
     if request.htmx and request.htmx.target in ("results", "results-body"):
         return render(request, "storeapp/_results.html", context)
+    context["filters_html"] = _filters_html(request, ctx, listing, context)
     return render(request, "storeapp/cards_page.html", context)
+
+
+def _filters_html(
+    request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPage, context: dict[str, Any]
+) -> str:
+    """The filter panel, as rendered for the same legal entity, page, language and filters:
+    it shows HQ's attributes and, in the store view, the store's associates, and nothing of
+    the reader, so it is kept with HQ's settings and dropped with them or with a change of
+    who works where."""
+    scope = ctx.require_scope()
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    parts = [
+        str(scope.legal_entity.pk),
+        translation.get_language() or "en",
+        request.path,
+        ACCESS.current() if listing.store_view else "",
+        params.urlencode(),
+    ]
+    key = "filters:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return SETTINGS.cached(
+        key, lambda: render_to_string("storeapp/_filters.html", context, request)
+    )
 
 
 @store_view

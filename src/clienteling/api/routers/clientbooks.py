@@ -153,6 +153,7 @@ def client_book(
         card_filter=the_filter,
         cursor=cursor or None,
         limit=limit,
+        counted=False,
     )
     return page_out(page)
 
@@ -188,6 +189,7 @@ def store_client_books(
         card_filter=the_filter,
         cursor=cursor or None,
         limit=limit,
+        counted=False,
     )
     return page_out(page)
 

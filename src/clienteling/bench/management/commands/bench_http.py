@@ -176,13 +176,15 @@ class Command(BaseCommand):
         ]
 
     def floor(self, page: Page, worker: Worker, token: str, runs: int) -> tuple[int, float]:
-        """The page's queries, run in-process once to capture them, then replayed: how many,
-        and the median time the database takes for all of them."""
+        """The page's queries, run in-process to capture them (once the caches are warm, as
+        they are for gunicorn after the warm-up), then replayed: how many, and the median time
+        the database takes for all of them."""
         if page.face == "api":
             client = Client(headers={"authorization": f"Bearer {token}"})
         else:
             client = Client()
             client.force_login(worker.user)
+        client.get(page.path)
         with CaptureQueriesContext(connection) as captured:
             answer = client.get(page.path)
         if answer.status_code != 200:
@@ -277,7 +279,8 @@ class Command(BaseCommand):
         me = next(m for m in results if m.page.kind == "me")
         first = next(m for m in results if m.page.kind == "book" and m.page.face == "api")
         lines = [
-            f"{database}, gunicorn with {options['workers']} workers and DEBUG off, one client, "
+            f"{database}, gunicorn with {options['workers']} workers and DEBUG off, "
+            f"{'Redis' if settings.REDIS_URL else 'a per-process'} cache, one client, "
             f"{options['requests']} requests after {options['warmup']} warm-up, "
             f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at the end.",
             "",

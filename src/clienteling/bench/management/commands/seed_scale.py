@@ -50,6 +50,7 @@ from clienteling.clientbooks.readmodel import (
     stores_of_owner,
 )
 from clienteling.clientbooks.services import attribute_slots_sync
+from clienteling.clientbooks.signals import forget_cached_reads
 from clienteling.customers.models import Customer, name_sort_key, phone_digits, search_key
 from clienteling.demo.production import refuse_production
 from clienteling.organization.access import Operation
@@ -288,6 +289,7 @@ class Command(BaseCommand):
             self.sales(entity, sales)
         self.reset_sequences()
         self.analyze()
+        forget_cached_reads()  # workers and their stores were written in bulk
         self.say(f"done in {time.monotonic() - self.started:,.0f} s")
 
     # --- output -------------------------------------------------------------------------

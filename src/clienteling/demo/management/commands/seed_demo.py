@@ -39,6 +39,7 @@ from clienteling.clientbooks.models import (
     NumberSequence,
 )
 from clienteling.clientbooks.services import attribute_slots_sync, client_book_add_customers
+from clienteling.clientbooks.signals import forget_cached_reads
 from clienteling.customers.models import Customer
 from clienteling.demo.engagement import seed_engagement
 from clienteling.demo.production import refuse_production
@@ -278,6 +279,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 templates = seed_engagement(entity)
             self._progress(f"{code}: {templates} e-mail templates")
+        forget_cached_reads()  # rows written in bulk, with a server perhaps running
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready. Log in at /login/ as giulia, marco, paolo, sara, rasa or carla, "
