@@ -100,13 +100,14 @@ bench-http: install-dev
 		REDIS_URL=$(BENCH_HTTP_REDIS) CACHE_KEY_PREFIX=bench-http \
 		$(BIN)/python manage.py bench_http $(BENCH_HTTP_ARGS)
 
-# The load test: gunicorn (development settings, DEBUG off, persistent connections) on the
-# PostgreSQL benchmark database, which the command fills with the data set if absent.
+# The load test: gunicorn (development settings, DEBUG off, persistent connections, Redis as
+# in production) on the PostgreSQL benchmark database, filled with the data set if absent.
 LOADTEST_DATABASE ?= $(or $(BENCH_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/bench)
 LOADTEST_ARGS ?=
 loadtest: install-dev
 	DATABASE_URL=$(LOADTEST_DATABASE) $(BIN)/python manage.py migrate --no-input -v0
 	DATABASE_URL=$(LOADTEST_DATABASE) DEBUG=0 DB_CONN_MAX_AGE=60 \
+		REDIS_URL=$(BENCH_HTTP_REDIS) CACHE_KEY_PREFIX=loadtest \
 		$(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
 
 clean:

@@ -17,17 +17,19 @@ pytestmark = pytest.mark.django_db
 # attributes, allowed values) come from the shared cache once warm: a page queries the
 # caller (token, or session and login) and its own data.
 API_PAGES = {
-    # token (with its worker and login), rows, their attribute values; the API does not count
+    # token (with its worker and login), the rows with what their cards show, their
+    # attribute values; the API does not count
     "/legal-entities/ITJW/client-book": 3,
     "/legal-entities/ITJW/stores/MI01/client-books": 3,
-    # no card matches, so no values
+    # filtered: the page's row ids first, then what they show; no card matches here, so
+    # neither that nor values
     "/legal-entities/ITJW/client-book?attr.PREF_CATEGORY=Handbags&sort=upcoming.BIRTHDAY": 2,
     # the token: the rest is the cached access and settings
     "/me": 1,
 }
 STORE_PAGES = {
-    # session (from Redis when there is one), login with its worker, the count, the rows,
-    # their attribute values
+    # session (from Redis when there is one), login with its worker, the rows with what
+    # their cards show, the count (there is more than a page), their attribute values
     "storeapp:book": 5,
     # + the store's associates (the owner filter)
     "storeapp:store_books": 6,

@@ -341,17 +341,41 @@ def _card_page(
     today = local_today(legal_entity)
     rows = apply_filter(rows, card_filter, today)
     keys, annotations = card_orderings(card_filter, today)
-    # Counted on the first page only, and only for a face that shows it. A query of its own:
-    # COUNT(*) OVER () in the page's query would join every matching row, where the page
-    # stops at 51 and the count reads the card rows alone.
-    total = rows.count() if counted and not cursor else None
+    matching = rows
     if annotations:
         rows = rows.annotate(**annotations)
-    # Plain values, not model instances: a page of 50 cards would build 250 of them.
-    rows = rows.values(*card_values(book_path), *annotations)
-    page = keyset_page(rows, keys=keys, cursor=cursor, limit=limit)
+    if card_filter.criteria or card_filter.text:
+        # Filtered: the page's rows first, from the card table alone, then what the cards
+        # show for those rows. In one query with the joins, PostgreSQL walked the store's
+        # name order filtering 22,000 rows to find 51 of 191 matches (22 ms); alone, it
+        # takes the slot's index (5 ms).
+        page = keyset_page(
+            rows.values("id", *(key.name for key in keys)), keys=keys, cursor=cursor, limit=limit
+        )
+        ids = [row["id"] for row in page.rows]
+        found = {
+            row["id"]: row
+            for row in rows.model.objects.filter(id__in=ids).values(*card_values(book_path))
+        }
+        shown = [found[i] for i in ids]
+    else:
+        # Unfiltered, the index's order is the plan: one query, rows and what they show.
+        # Plain values, not model instances: a page of 50 cards would build 250 of them.
+        page = keyset_page(
+            rows.values(*card_values(book_path), *annotations),
+            keys=keys,
+            cursor=cursor,
+            limit=limit,
+        )
+        shown = page.rows
+    # Counted on the first page only, for a face that shows it, and only when there is more
+    # than the page. A query of its own: COUNT(*) OVER () in the page's query would read
+    # every matching row, where the page stops at 51.
+    total = None
+    if counted and not cursor:
+        total = matching.count() if page.next_cursor else len(shown)
     sources = card_property_sources(legal_entity, parameters)
-    cards = _cards(legal_entity, page.rows, sources, book_path)
+    cards = _cards(legal_entity, shown, sources, book_path)
     return CardPage(cards, page.next_cursor, [(s.code, s.label, s.kind) for s in sources], total)
 
 
