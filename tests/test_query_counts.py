@@ -31,8 +31,8 @@ STORE_PAGES = {
     # session (from Redis when there is one), login with its worker, the rows with what
     # their cards show, the count (there is more than a page), their attribute values
     "storeapp:book": 5,
-    # + the store's associates (the owner filter)
-    "storeapp:store_books": 6,
+    # the same: the store's associates (the owner filter) are kept with the access
+    "storeapp:store_books": 5,
 }
 
 

@@ -13,7 +13,7 @@ from clienteling.clientbooks.services import clienteling_parameters_update
 from clienteling.core.cache import cache
 from clienteling.organization.access import ACCESS
 from tests.api.conftest import API, token_for
-from tests.factories import CustomerFactory, StoreFactory, book_add
+from tests.factories import CustomerFactory, StoreFactory, WorkerFactory, book_add
 
 pytestmark = pytest.mark.django_db
 BOOK = f"{API}/legal-entities/ITJW/client-book"
@@ -79,3 +79,15 @@ def test_a_login_keeps_everyone_s_cached_access(marco, api, client):
     client.post("/login/", {"username": marco.user.username, "password": "wrong"})
     marco.user.save(update_fields=["last_login"])
     assert cache.get(ACCESS.key) == generation
+
+
+def test_an_associate_joining_the_store_is_offered_in_the_store_view_at_once(
+    client, manager, giulia, store
+):
+    """The store's associates are kept with the access; a new one shares an address book."""
+    client.force_login(manager.user)
+    assert 'value="giulia"' in client.get("/store-books/").content.decode()
+    newcomer = WorkerFactory.create(user__username="nadia", stores=[store])
+    assert 'value="nadia"' in client.get("/store-books/").content.decode()
+    newcomer.address_books.clear()
+    assert 'value="nadia"' not in client.get("/store-books/").content.decode()

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from clienteling.organization.access import access_changed
-from clienteling.organization.models import LegalEntity, Store, Worker
+from clienteling.organization.models import AddressBook, LegalEntity, Store, Worker
 
 M2M_CHANGES = {"post_add", "post_remove", "post_clear"}
 
@@ -36,7 +36,7 @@ def _m2m(sender: Any, action: str, **kwargs: Any) -> None:
 
 def connect() -> None:
     user = get_user_model()
-    for model in (user, Group, Permission, LegalEntity, Store, Worker):
+    for model in (user, Group, Permission, LegalEntity, Store, Worker, AddressBook):
         # A worker's own fields (their language) are not part of it; their deletion is.
         if model is not Worker:
             post_save.connect(
@@ -48,6 +48,9 @@ def connect() -> None:
     for through in (
         Worker.legal_entities.through,
         Worker.stores.through,
+        # Who shares an address book with a store: whose books the store shows.
+        Worker.address_books.through,
+        Store.address_books.through,
         user.groups.through,
         user.user_permissions.through,
         Group.permissions.through,
