@@ -13,7 +13,7 @@ from clienteling.clientbooks.services import clienteling_parameters_update
 from clienteling.core.cache import cache
 from clienteling.organization.access import ACCESS
 from tests.api.conftest import API, token_for
-from tests.factories import CustomerFactory, StoreFactory, WorkerFactory, book_add
+from tests.factories import ALL_OPERATIONS, CustomerFactory, StoreFactory, WorkerFactory, book_add
 
 pytestmark = pytest.mark.django_db
 BOOK = f"{API}/legal-entities/ITJW/client-book"
@@ -91,3 +91,22 @@ def test_an_associate_joining_the_store_is_offered_in_the_store_view_at_once(
     assert 'value="nadia"' in client.get("/store-books/").content.decode()
     newcomer.address_books.clear()
     assert 'value="nadia"' not in client.get("/store-books/").content.decode()
+
+
+def test_each_store_view_offers_its_own_associates(client, legal_entity, store, giulia):
+    """The filter panel is kept per page and filters; the store view's lists its store's
+    associates, so it is kept per store too."""
+    rome = StoreFactory.create(legal_entity=legal_entity, code="RM09")
+    WorkerFactory.create(user__username="romeo", stores=[rome])
+    both = WorkerFactory.create(
+        user__username="sara", stores=[store, rome], operations=ALL_OPERATIONS
+    )
+    client.force_login(both.user)
+
+    def owners_offered(code: str) -> set[str]:
+        client.post("/switch/", {"legal_entity": "ITJW", "store": code})
+        page = client.get("/store-books/").content.decode()
+        return {name for name in ("giulia", "romeo") if f'value="{name}"' in page}
+
+    assert owners_offered(store.code) == {"giulia"}
+    assert owners_offered("RM09") == {"romeo"}

@@ -198,7 +198,8 @@ def _filters_html(
         str(scope.legal_entity.pk),
         translation.get_language() or "en",
         request.path,
-        ACCESS.current() if listing.store_view else "",
+        # The store view lists the store's associates.
+        f"{ctx.store.pk}:{ACCESS.current()}" if listing.store_view and ctx.store else "",
         params.urlencode(),
     ]
     key = "filters:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
