@@ -14,6 +14,18 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashing():
+    """Tests make thousands of users; production's PBKDF2 (1,000,000 rounds) costs 0.24 s a
+    password on CI's cores. Servers started by tests keep production's hasher."""
+    from django.test import override_settings
+
+    quick = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    quick.enable()
+    yield
+    quick.disable()
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in English: a request in Italian activates Italian for the thread, and

@@ -73,7 +73,8 @@ def day_from(value: str | None, field: str) -> dt.date | None:
 
 
 READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 409: ErrorOut}
+# Any request with a body may be over the upload limit (config.middleware): 413.
+WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 409: ErrorOut, 413: ErrorOut}
 
 
 def scope_from(request: HttpRequest, le: str) -> Scope:
