@@ -8,13 +8,14 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run worker migrate demo test test-postgres lint format bench bench-http loadtest clean messages
+.PHONY: help install install-dev run worker migrate demo test test-postgres lint format bench bench-http loadtest clean messages screenshots
 
 help:
 	@echo "make run            serve the demo on http://127.0.0.1:$(PORT) (SQLite)"
 	@echo "make worker         the background-job worker alone (make run starts one)"
 	@echo "make test           the whole test suite on SQLite"
 	@echo "make test-postgres  the same suite on PostgreSQL (DATABASE_URL, default $(POSTGRES_URL))"
+	@echo "make screenshots    the README's pictures, taken by the browser tests against the demo"
 	@echo "make lint           ruff, format check, mypy (src and tests), import contracts, Django checks, migrations"
 	@echo "make bench          the scale benchmark (docs/performance.md)"
 	@echo "make bench-http     the book and store pages over HTTP from gunicorn, beside /api/v1/me (BENCH_HTTP_ARGS)"
@@ -58,6 +59,9 @@ test: install-dev
 
 test-postgres: install-dev
 	DATABASE_URL=$${DATABASE_URL:-$(POSTGRES_URL)} $(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: install-dev
+	CLIENTELING_SCREENSHOTS=1 $(BIN)/pytest -q -m browser $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -232,7 +232,7 @@ def test_unknown_routes_are_404_in_the_error_shape(as_worker, giulia, path):
 def test_the_openapi_document_is_complete(anonymous):
     schema = anonymous.get("/openapi.json").json()
     paths = schema["paths"]
-    assert len(paths) == 30
+    assert len(paths) == 31
     book = paths["/api/v1/legal-entities/{le}/client-book"]["get"]
     names = {p["name"] for p in book["parameters"]}
     assert {"le", "q", "sort", "cursor", "limit", "attr", "upcoming"} <= names

@@ -74,6 +74,7 @@ def test_the_operation_ids_are_the_published_ones(anonymous):
         ("acting on the book", "appointments_list"),
         ("acting on the book", "appointment_book"),
         ("acting on the book", "appointment_ics"),
+        ("acting on the book", "appointment_cancel"),
         ("acting on the book", "outreach_start"),
         ("acting on the book", "outreach_outcomes"),
         ("acting on the book", "outreach_get"),

@@ -28,11 +28,12 @@ def test_pages_within_the_targets_are_met():
             measured("book", 15, 25),
             measured("store", 19, 45),
             measured("page 100", 16, 28),
+            measured("today", 19, 48),
         ],
         OPTIONS,
         "postgresql database bench",
     )
-    assert "Targets met: 8 of 8." in table
+    assert "Targets met: 10 of 10." in table
     assert "| api book | 15.0 | 25.0 | 1.5 | 5 | 1.0 | 0 |" in table
 
 
@@ -43,6 +44,7 @@ def test_each_target_missed_is_named():
             measured("book", 25, 31),
             measured("store", 19, 51),
             measured("page 100", 31, 20),
+            measured("today", 19, 52),
         ],
         OPTIONS,
         "postgresql database bench",
@@ -54,6 +56,7 @@ def test_each_target_missed_is_named():
     assert found["api store: p95 ≤ 50 ms (51.0 ms)"] is False
     assert found["api store: p50 at most twice `/api/v1/me` (1.9 times)"] is True
     assert found["page 100 within 20 % of page 1 (+24 %)"] is False
+    assert found["api today: p95 ≤ 50 ms (52.0 ms)"] is False
 
 
 def test_the_table_replaces_only_what_is_between_the_markers(tmp_path, monkeypatch):

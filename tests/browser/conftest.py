@@ -11,11 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
 from tests.servers import MANAGE, free_port, seeded_environment, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+# The README's pictures are rewritten only by `make screenshots`; a test run elsewhere keeps
+# them in a scratch folder, so running the suite leaves the clone as it was.
+DOCS_PICTURES = os.environ.get("CLIENTELING_SCREENSHOTS") == "1"
+# R-UX-1: tablet first (portrait and landscape), then phone and desktop.
+SIZES = {
+    "tablet": (820, 1180),
+    "tablet-landscape": (1180, 820),
+    "phone": (390, 844),
+    "desktop": (1280, 900),
+}
+AXE = Axe()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -120,3 +132,31 @@ def log_in(page, username: str, password: str = "demo") -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("networkidle")
+
+
+def fits_every_size(page, what: str, screenshot: str | None = None) -> None:
+    """R-UX-1 at each size: no sideways scrolling and no axe-core violation; the page is
+    left at the tablet size, and ``screenshot`` (for the README) is taken there."""
+    for name, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(50)
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"{what} scrolls sideways at {name}: {scroll} > {inner}"
+        results = AXE.run(page)
+        assert results.violations_count == 0, f"{what} at {name}:\n{results.generate_report()}"
+        if screenshot and name == "tablet":
+            save_screenshot(page, "img", screenshot)
+    width, height = SIZES["tablet"]
+    page.set_viewport_size({"width": width, "height": height})
+
+
+def save_screenshot(page, folder: str, name: str, *, full_page: bool = False) -> Path:
+    """A picture of the page for the README (docs/<folder>/<name>) under `make screenshots`,
+    else in a scratch folder."""
+    if DOCS_PICTURES:
+        target = ROOT / "docs" / folder
+    else:
+        target = Path(os.environ.get("TMPDIR", "/tmp")) / "clienteling-screenshots" / folder
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / name), full_page=full_page)
+    return target / name

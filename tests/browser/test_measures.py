@@ -3,16 +3,13 @@ Microsoft services (issue: analytics measures; R-CI-1..3, R-BOOK-6)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, save_screenshot
 from tests.browser.test_store_app import admin_log_in
 from tests.conftest import CI_ENVIRONMENT
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_giulias_cards_show_two_measures_then_the_first_attribute(
@@ -69,8 +66,7 @@ def test_giulias_cards_show_two_measures_then_the_first_attribute(
         account = card.get_attribute("data-account")
         expected = azure_fakes.measures_for(account)["ChurnProbability"]
         assert float(churn.locator("dd").get_attribute("data-value")) == pytest.approx(expected)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        giulia.screenshot(path=str(SCREENSHOTS / "measures.png"))
+        save_screenshot(giulia, "screenshots", "measures.png")
     finally:
         # Off again, as the other browser tests expect the demo's plain cards.
         hq.goto("/admin/insights/insightssettings/")

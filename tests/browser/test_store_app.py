@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import translation
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, save_screenshot
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def days_until(iso: str, today: dt.date) -> int:
@@ -53,8 +51,7 @@ def test_associate_filters_her_book_to_handbags_lovers_with_a_birthday_soon(page
         birthday = card.locator("[data-code=BIRTHDAY] dd").get_attribute("data-value")
         assert birthday and days_until(birthday, today) <= 14
         assert card.locator(".properties > div").count() == 3
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "client-book.png"), full_page=False)
+    save_screenshot(page, "screenshots", "client-book.png")
     # The same filtered view, opened from its URL (bookmarked or shared), shows the same cards.
     page.goto(page.url)
     assert page.locator("li.card").count() == count
@@ -217,8 +214,7 @@ def test_notes_and_activities_are_seen_by_every_reader_of_the_legal_entity(brows
             assert second.get_attribute("data-kind") == "activity"
             assert "Called about the Luna watch strap" in second.inner_text()
             if reader == "marco":
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                tab.screenshot(path=str(SCREENSHOTS / "customer.png"), full_page=True)
+                save_screenshot(tab, "screenshots", "customer.png", full_page=True)
             if reader == "carla":
                 assert tab.get_by_role("button", name="Add to my client book").count() == 0
                 assert tab.get_by_role("link", name="My client book").count() == 0

@@ -4,36 +4,11 @@ Each test loads its page once and changes only the viewport, so the suite stays 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import fits_every_size, log_in, save_screenshot
 
 pytestmark = pytest.mark.browser
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
-SIZES = {
-    "tablet": (820, 1180),
-    "tablet-landscape": (1180, 820),
-    "phone": (390, 844),
-    "desktop": (1280, 900),
-}
-AXE = Axe()
-
-
-def check_every_size(page, what: str, screenshot: str | None = None) -> None:
-    """At each size: no horizontal scrolling, and no axe-core violation."""
-    for name, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(50)
-        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert scroll <= inner, f"{what} scrolls sideways at {name}: {scroll} > {inner}"
-        results = AXE.run(page)
-        assert results.violations_count == 0, f"{what} at {name}:\n{results.generate_report()}"
-        if screenshot and name == "tablet":
-            IMAGES.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(IMAGES / screenshot))
 
 
 def cards_in_view(page) -> int:
@@ -54,7 +29,7 @@ def test_a_new_associate_sees_eight_cards_on_a_tablet_and_the_book_fits_every_si
     page.goto("/book/")
     assert not page.locator("#filter-panel").is_visible()
     assert cards_in_view(page) >= 8
-    check_every_size(page, "my client book", screenshot="tablet-book.png")
+    fits_every_size(page, "my client book", screenshot="tablet-book.png")
     # The filters slide in, and a filter set is counted on the button.
     page.set_viewport_size({"width": 820, "height": 1180})
     toggle = page.locator("[data-filter-toggle]")
@@ -70,7 +45,7 @@ def test_a_new_associate_sees_eight_cards_on_a_tablet_and_the_book_fits_every_si
     page.evaluate("window.scrollTo(0, 0)")
     toggle.click()
     page.wait_for_timeout(300)  # the panel slides in
-    page.screenshot(path=str(IMAGES / "tablet-filters.png"))
+    save_screenshot(page, "img", "tablet-filters.png")
     page.keyboard.press("Escape")
     assert toggle.get_attribute("aria-expanded") == "false"
 
@@ -85,7 +60,7 @@ def test_a_coming_birthday_filter_sorts_by_the_date_and_marks_it(page):
     days = [int(d) for d in cues.evaluate_all("els => els.map(e => e.dataset.days)")]
     assert days == sorted(days)
     assert all(0 <= d <= 30 for d in days)
-    check_every_size(page, "the filtered book")
+    fits_every_size(page, "the filtered book")
 
 
 def test_an_inverted_date_range_is_named_as_an_error(page):
@@ -136,7 +111,7 @@ def test_a_manager_lands_on_the_store_books_which_fit_every_size(page):
     stays on the page with its filter and says why."""
     log_in(page, "sara")
     assert "/store-books/" in page.url
-    check_every_size(page, "the store books", screenshot="tablet-store-books.png")
+    fits_every_size(page, "the store books", screenshot="tablet-store-books.png")
     page.goto("/store-books/?owner=marco")
     box = page.locator("li.card label.select").first.bounding_box()
     assert box and box["width"] >= 44 and box["height"] >= 44
@@ -151,7 +126,7 @@ def test_reassigning_all_says_from_whose_books_and_to_whom(page):
     page.goto("/store-books/?owner=marco")
     page.get_by_role("button", name="Reassign all").click()
     assert "Marco" in page.get_by_test_id("reassign-from").inner_text()
-    check_every_size(page, "the reassign page")
+    fits_every_size(page, "the reassign page")
     page.get_by_label("Move to the client book of").select_option("giulia")
     page.get_by_role("button", name="Continue").click()
     summary = page.get_by_test_id("reassign-summary").inner_text()
@@ -169,7 +144,7 @@ def test_search_offers_add_only_to_customers_in_no_book_and_fits_every_size(page
         in_book = "In no client book" not in row.locator("td.book").inner_text()
         has_add = row.get_by_role("button", name="Add to my book").count() == 1
         assert in_book != has_add
-    check_every_size(page, "search", screenshot="tablet-search.png")
+    fits_every_size(page, "search", screenshot="tablet-search.png")
 
 
 @pytest.fixture
@@ -188,7 +163,7 @@ def test_the_customer_page_reads_first_and_edits_on_demand(refusing_page):
     page.goto("/book/")
     page.locator("li.card h3 a").first.click()
     assert page.locator("form.attributes").count() == 0
-    check_every_size(page, "the customer page", screenshot="tablet-customer.png")
+    fits_every_size(page, "the customer page", screenshot="tablet-customer.png")
     page.set_viewport_size({"width": 820, "height": 1180})
     page.get_by_test_id("edit-attributes").click()
     page.locator("#attr-BIRTHDAY").fill("31/31/31")
@@ -222,4 +197,4 @@ def test_a_problem_page_has_a_way_back(page):
     page.goto("/customers/NOPE-0000/")
     way = page.get_by_test_id("way-back")
     assert way.get_by_role("link", name="Go to the start page").count() == 1
-    check_every_size(page, "the problem page")
+    fits_every_size(page, "the problem page")

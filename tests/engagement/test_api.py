@@ -49,7 +49,9 @@ def test_today_answers_the_four_lists(api, booked, legal_entity, store):
     ]
     assert [f["customer"]["account"] for f in body["follow_ups"]] == [b.account]
     assert body["appointments"][0]["start"].startswith("2026-06-01T14:00:00")
-    assert body["quiet_total"] == 3  # nothing recorded yet: the appointment is ahead
+    # b and c have nothing on their timeline; booking a's appointment was a contact.
+    assert body["quiet_total"] == 2
+    assert {q["customer"]["account"] for q in body["quiet"]} == {b.account, _c.account}
 
 
 def test_today_of_another_legal_entity_is_not_found(api, other_legal_entity):
@@ -163,6 +165,38 @@ def test_appointments_book_list_conflict_and_ics(api, booked, legal_entity, stor
     assert calendar["Content-Type"].startswith("text/calendar")
     assert b"BEGIN:VEVENT\r\n" in calendar.content
     assert Appointment.objects.count() == 1
+
+
+def test_an_appointment_is_cancelled_once_by_whom_may_and_its_time_is_free(
+    api, as_worker, marco, manager, booked, legal_entity, store, activity_types, clock
+):
+    """R-APPT-1: POST …/cancel: 200 with cancelled_at, again the same; a colleague is refused
+    403; the day list leaves it out and the time books again; an ended one is a 422."""
+    a, b, c = booked
+    body = {"customer": a.account, "start": "2026-06-02T10:00:00+02:00",
+            "duration_minutes": 60, "store": "MI01", "purpose": "Private viewing"}  # fmt: skip
+    made = api.post(f"{LE}/appointments", body).json()["id"]
+
+    refused = as_worker(marco).post(f"{LE}/appointments/{made}/cancel", {})
+    first = api.post(f"{LE}/appointments/{made}/cancel", {})
+    again = api.post(f"{LE}/appointments/{made}/cancel", {})
+    rebooked = api.post(f"{LE}/appointments", {**body, "customer": b.account})
+    day = api.get(f"{LE}/appointments", {"day": "2026-06-02"})
+    other = as_worker(manager).post(f"{LE}/appointments/{rebooked.json()['id']}/cancel", {})
+
+    assert_error(refused, 403, "forbidden")
+    assert first.status_code == 200, first.content
+    assert first.json()["cancelled_at"] is not None
+    moment = dt.datetime.fromisoformat
+    assert moment(again.json()["cancelled_at"]) == moment(first.json()["cancelled_at"])
+    assert rebooked.status_code == 201, rebooked.content
+    assert [x["id"] for x in day.json()] == [rebooked.json()["id"]]
+    assert other.status_code == 200 and other.json()["cancelled_at"] is not None
+    late = api.post(f"{LE}/appointments", {**body, "customer": c.account,
+                                           "start": "2026-06-01T10:00:00+02:00"}).json()["id"]  # fmt: skip
+    clock(dt.datetime(2026, 6, 1, 12, 0))
+    assert_error(api.post(f"{LE}/appointments/{late}/cancel", {}), 422, "invalid", "id")
+    assert_error(api.post(f"{LE}/appointments/999999999/cancel", {}), 404, "not_found")
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import zoneinfo
 import pytest
 from django.db import connection
 
-from clienteling.core.errors import Conflict, Invalid, NotFound
+from clienteling.core.errors import Conflict, Forbidden, Invalid, NotFound
 from clienteling.customers.models import Customer
 from clienteling.engagement import ics, selectors, services
 from clienteling.engagement.models import Appointment
@@ -193,3 +193,83 @@ def test_the_ics_is_one_rfc_5545_event(giulia, legal_entity, store, clock):
     assert "SUMMARY:Sizing\\; " + "é" * 60 + ": Niccolò Rossi\\, jr.\r\n" in unfolded
     assert f"UID:appointment-{booked.pk}-ITJW@example.com\r\n" in unfolded
     assert unfolded.count("BEGIN:VEVENT") == 1
+
+
+@pytest.mark.django_db
+def test_a_cancelled_appointment_frees_its_time_and_says_so(
+    giulia, legal_entity, store, activity_types, clock
+):
+    """R-APPT-1: cancelling keeps the appointment, marked, with a timeline entry naming who
+    cancelled it; its time can be booked again (on PostgreSQL past the exclusion constraint
+    too); the lists leave it out; its .ics says CANCELLED; cancelling again changes nothing."""
+    now = clock(dt.datetime(2026, 6, 1, 9, 0))
+    a, b = CustomerFactory.create_batch(2, legal_entity=legal_entity)
+    first = book(giulia, a, store, dt.datetime(2026, 6, 1, 15, 0))
+
+    cancelled = services.appointment_cancel(actor=giulia, appointment=first)
+    again = services.appointment_cancel(actor=giulia, appointment=first)
+    second = book(giulia, b, store, dt.datetime(2026, 6, 1, 15, 0))
+
+    assert (cancelled.cancelled_at, cancelled.cancelled_by) == (now, giulia)
+    assert again.cancelled_at == now
+    assert [x.pk for x in selectors.appointments_list(actor=giulia, legal_entity=legal_entity)] == [
+        second.pk
+    ]
+    today = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+    assert [x.pk for x in today.appointments] == [second.pk]
+    entries = [e.item for e in timeline(actor=giulia, customer=a).items]
+    said = [e for e in entries if e.type.code == "APPT_CANCELLED"]
+    assert len(said) == 1 and said[0].author == giulia and said[0].subject == "Private viewing"
+    first.refresh_from_db()
+    text = ics.appointment_ics(first).replace("\r\n ", "")
+    assert "STATUS:CANCELLED\r\n" in text and "SEQUENCE:1\r\n" in text
+
+
+@pytest.mark.django_db
+def test_the_associate_booked_or_a_manager_of_the_store_cancels(
+    giulia, marco, manager, paolo, legal_entity, store, clock
+):
+    """R-APPT-1: another associate of the store, or one of another store, cannot cancel
+    giulia's appointment (they may read it: forbidden, not hidden); the store's manager can."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    booked = book(giulia, CustomerFactory.create(legal_entity=legal_entity), store,
+                  dt.datetime(2026, 6, 2, 10, 0))  # fmt: skip
+
+    for other in (marco, paolo):
+        with pytest.raises(Forbidden):
+            services.appointment_cancel(actor=other, appointment=booked)
+    booked.refresh_from_db()
+    assert booked.cancelled_at is None
+
+    assert services.appointment_cancel(actor=manager, appointment=booked).cancelled_by == manager
+
+
+@pytest.mark.django_db
+def test_an_appointment_that_has_ended_cannot_be_cancelled(giulia, legal_entity, store, clock):
+    """R-APPT-1: once over, an appointment is history: cancelling it is refused, named."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    booked = book(giulia, CustomerFactory.create(legal_entity=legal_entity), store,
+                  dt.datetime(2026, 6, 1, 10, 0), 60)  # fmt: skip
+    clock(dt.datetime(2026, 6, 1, 11, 30))
+
+    with pytest.raises(Invalid) as refused:
+        services.appointment_cancel(actor=giulia, appointment=booked)
+
+    assert (refused.value.field, refused.value.rule) == ("id", "ended")
+    booked.refresh_from_db()
+    assert booked.cancelled_at is None
+
+
+@pytest.mark.django_db
+def test_a_cancelled_appointment_needs_who_cancelled_it_in_the_database(
+    giulia, legal_entity, store, clock
+):
+    """The pair (cancelled at, cancelled by) is both or neither, held by a CHECK constraint."""
+    from django.db import IntegrityError, transaction
+
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    booked = book(giulia, CustomerFactory.create(legal_entity=legal_entity), store,
+                  dt.datetime(2026, 6, 2, 10, 0))  # fmt: skip
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.filter(pk=booked.pk).update(cancelled_at=dt.datetime.now(dt.UTC))

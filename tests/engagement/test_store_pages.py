@@ -88,6 +88,33 @@ def test_booking_shows_a_double_booking_beside_the_start(
     assert calendar["Content-Type"].startswith("text/calendar")
 
 
+def test_an_appointment_on_today_is_cancelled_there_and_its_time_is_free(
+    as_giulia, giulia, legal_entity, store, clock
+):
+    """R-APPT-1: Today's appointment has a Cancel button (it asks first, in app.js); after it
+    Today says what was cancelled and lists it no more; a GET changes nothing."""
+    clock(dt.datetime(2026, 6, 1, 9, 0))
+    (a,) = customers_in_book(giulia, legal_entity, 1)
+    booked = services.appointment_book(
+        actor=giulia, customer=a, start=dt.datetime(2026, 6, 1, 16, 0), duration_minutes=30,
+        store=store, purpose="Fitting",
+    )  # fmt: skip
+    cancel = f"/appointments/{booked.pk}/cancel/"
+
+    before = as_giulia.get("/today/").content.decode()
+    looked = as_giulia.get(cancel)
+    done = as_giulia.post(cancel, follow=True)
+
+    assert f'action="{cancel}"' in before and "data-confirm=" in before
+    assert looked.status_code == 405
+    assert done.status_code == 200
+    text = done.content.decode()
+    assert f"Cancelled: Fitting, {a.display_name}" in text
+    assert cancel not in text
+    booked.refresh_from_db()
+    assert booked.cancelled_by == giulia
+
+
 def test_sending_an_email_shows_who_gets_it_and_who_is_left_out(
     as_giulia, giulia, legal_entity, templates, clock
 ):

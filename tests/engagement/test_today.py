@@ -10,13 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clienteling.attributes.models import Attribute, AttributeGroup, AttributeGroupMember, DataType
-from clienteling.clientbooks.models import ClientelingParameters
+from clienteling.clientbooks.models import ClientelingParameters, Membership
+from clienteling.clientbooks.services import client_book_remove_customers
 from clienteling.core.errors import FeatureDisabled, Forbidden
 from clienteling.customers.models import Customer
 from clienteling.engagement import selectors, services
 from clienteling.engagement.models import EngagementParameters
-from clienteling.timeline.services import activity_record
+from clienteling.timeline.services import activities_import, activity_record
 from tests.engagement.conftest import customers_in_book, set_values
+from tests.factories import book_add
 
 pytestmark = pytest.mark.django_db
 
@@ -312,6 +314,93 @@ def test_a_long_list_of_dates_is_cut_and_says_how_many_more_with_the_books_filte
         ("BIRTHDAY", 2, "upcoming.BIRTHDAY=14"),
         ("NAME_DAY", 1, ""),
     ]
+
+
+def test_the_last_contact_comes_from_every_way_an_activity_is_recorded(
+    giulia, marco, legal_entity, activity_types, store, clock
+):
+    """R-TODAY-1: the quiet list reads each card row's last contact; it moves with a recorded
+    activity, a booked appointment (from when it was booked, not its start ahead), an imported
+    activity, and a customer added to a book carries the contact recorded before."""
+    EngagementParameters.objects.create(legal_entity=legal_entity, quiet_days=30)
+    now = clock(dt.datetime(2026, 6, 1, 9, 0))
+    called, booked, imported, moved, never = customers_in_book(giulia, legal_entity, 5)
+    activity_record(
+        actor=giulia, customer=called, type_code="PHONE", subject="Call",
+        occurred_at=now - dt.timedelta(days=2),
+    )  # fmt: skip
+    services.appointment_book(
+        actor=giulia, customer=booked, start=now + dt.timedelta(days=3), duration_minutes=30,
+        store=store, purpose="Fitting",
+    )  # fmt: skip
+    assert activities_import(
+        legal_entity=legal_entity,
+        rows=[{
+            "account": imported.account, "type": "VISIT", "subject": "Visit",
+            "occurred_at": now - dt.timedelta(days=5), "description": "",
+            "worker": giulia.user.username, "store": "",
+        }],
+    ) == {}  # fmt: skip
+    # moved: contacted by marco while in marco's book, then moved to giulia's.
+    client_book_remove_customers(actor=giulia, legal_entity=legal_entity, customers=[moved])
+    book_add(marco, moved, legal_entity=legal_entity)
+    activity_record(
+        actor=marco, customer=moved, type_code="PHONE", subject="Call",
+        occurred_at=now - dt.timedelta(days=1),
+    )  # fmt: skip
+    client_book_remove_customers(actor=marco, legal_entity=legal_entity, customers=[moved])
+    book_add(giulia, moved, legal_entity=legal_entity)
+
+    page = selectors.today_page(actor=giulia, legal_entity=legal_entity)
+
+    assert [q.customer.account for q in page.quiet] == [never.account]
+    assert page.quiet_total == 1
+    rows = dict(
+        Membership.objects.filter(book__owner=giulia).values_list("customer", "last_contact")
+    )
+    assert rows[booked.pk] == now
+    assert rows[moved.pk] == now - dt.timedelta(days=1)
+    # An older activity recorded later does not move the last contact back.
+    activity_record(
+        actor=giulia, customer=called, type_code="PHONE", subject="Earlier call",
+        occurred_at=now - dt.timedelta(days=60),
+    )  # fmt: skip
+    assert Membership.objects.get(customer=called).last_contact == now - dt.timedelta(days=2)
+
+
+def test_the_migration_fills_the_last_contact_of_rows_already_there(
+    giulia, legal_entity, activity_types, store, clock
+):
+    """The migration that adds the column fills it from the activities on record, with the
+    rule the services keep (an appointment counts from its booking), in this database's SQL."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    migration = importlib.import_module("clienteling.clientbooks.migrations.0004_last_contact")
+    now = clock(dt.datetime(2026, 6, 1, 9, 0))
+    called, booked, never = customers_in_book(giulia, legal_entity, 3)
+    activity_record(
+        actor=giulia, customer=called, type_code="PHONE", subject="Call",
+        occurred_at=now - dt.timedelta(days=2),
+    )  # fmt: skip
+    services.appointment_book(
+        actor=giulia, customer=booked, start=now + dt.timedelta(days=3), duration_minutes=30,
+        store=store, purpose="Fitting",
+    )  # fmt: skip
+    kept = dict(Membership.objects.values_list("customer", "last_contact"))
+    Membership.objects.update(last_contact=None)
+
+    # The schema editor's execute, without its DDL set-up (SQLite refuses that in a test's
+    # transaction): the function runs only statements.
+    editor = SimpleNamespace(connection=connection, execute=connection.cursor().execute)
+    migration.fill_last_contact(django_apps, editor)
+
+    assert dict(Membership.objects.values_list("customer", "last_contact")) == kept
+    assert kept[called.pk] == now - dt.timedelta(days=2)
+    assert kept[booked.pk] == now and kept[never.pk] is None
 
 
 def test_quiet_customers_are_cut_and_counted(

@@ -234,6 +234,10 @@ class CardRow(models.Model):
     fav_category = models.CharField(
         _("favourite category"), max_length=80, null=True, blank=True, editable=False
     )
+    # The customer's last contact: their latest activity, an appointment from when it was
+    # booked (readmodel.CONTACT_AT). Today's "not contacted for N days" (R-TODAY-1) reads it
+    # from the book's rows; the timeline's services keep it.
+    last_contact = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -287,6 +291,10 @@ class Membership(CardRow):
             models.Index(fields=["book", "sort_name", "id"], name="membership_book_name"),
             models.Index(fields=["book", "added_at", "id"], name="membership_book_added"),
             models.Index(fields=["customer"], name="membership_customer"),
+            models.Index(
+                fields=["book", "last_contact", "sort_name", "customer"],
+                name="membership_book_contact",
+            ),
             *[
                 models.Index(fields=["book", column], name=f"membership_{column}")
                 for column in [*INDEXED_SLOT_COLUMNS, *FACT_COLUMNS]

@@ -11,6 +11,7 @@ from typing import Literal
 
 from django.db import IntegrityError, transaction
 
+from clienteling.clientbooks import readmodel
 from clienteling.customers.models import Customer
 from clienteling.organization.models import LegalEntity, Store, Worker
 from clienteling.timeline import caching
@@ -24,6 +25,7 @@ SystemType = Literal[
     "OUTREACH_OUTCOME",
     "EMAIL_OPT_OUT",
     "BOOKED_APPOINTMENT",
+    "APPT_CANCELLED",
 ]
 # code: (English, Italian, Lithuanian, is an appointment)
 SYSTEM_TYPES: dict[str, tuple[str, str, str, bool]] = {
@@ -49,6 +51,12 @@ SYSTEM_TYPES: dict[str, tuple[str, str, str, bool]] = {
         False,
     ),
     "BOOKED_APPOINTMENT": ("Appointment", "Appuntamento", "Susitikimas", True),
+    "APPT_CANCELLED": (
+        "Appointment cancelled",
+        "Appuntamento annullato",
+        "Susitikimas atšauktas",
+        False,
+    ),
 }
 
 
@@ -99,7 +107,7 @@ def entry_record(
     store: Store | None = None,
 ) -> Activity:
     """One timeline entry of a system type, inside the caller's transaction."""
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         legal_entity=legal_entity,
         customer=customer,
         type=system_type(legal_entity, code),
@@ -109,3 +117,5 @@ def entry_record(
         author=author,
         store=store,
     )
+    readmodel.contact_noted(activity)
+    return activity

@@ -65,5 +65,11 @@ def appointment_ics(appointment: Appointment, *, host: str = "clienteling") -> s
     ]
     if store is not None:
         lines.append(f"LOCATION:{_text(store.name)}")
-    lines += ["STATUS:CONFIRMED", "END:VEVENT", "END:VCALENDAR"]
+    # A cancelled one says so under the same UID, with a higher SEQUENCE (§3.8.7.4), so a
+    # calendar that imported it takes it off.
+    if appointment.cancelled_at is not None:
+        lines += ["SEQUENCE:1", "STATUS:CANCELLED"]
+    else:
+        lines += ["SEQUENCE:0", "STATUS:CONFIRMED"]
+    lines += ["END:VEVENT", "END:VCALENDAR"]
     return "".join(_fold(line) + "\r\n" for line in lines)

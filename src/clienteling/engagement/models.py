@@ -210,6 +210,17 @@ class Appointment(models.Model):
         verbose_name=_("timeline entry"),
     )
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+    # A cancelled appointment stays for its history (and its timeline entry) but no longer
+    # holds the associate's time: the exclusion constraint leaves it out.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        Worker,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
 
     class Meta:
         verbose_name = _("appointment")
@@ -218,6 +229,11 @@ class Appointment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_ends_after"),
             models.CheckConstraint(condition=~Q(purpose=""), name="appointment_purpose_not_blank"),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True, cancelled_by__isnull=True)
+                | Q(cancelled_at__isnull=False, cancelled_by__isnull=False),
+                name="appointment_cancelled_by_whom",
+            ),
         ]
         indexes = [
             models.Index(fields=["associate", "start"], name="appointment_associate"),

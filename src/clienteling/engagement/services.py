@@ -20,10 +20,11 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from clienteling.attributes.models import AttributeValue, DataType
+from clienteling.clientbooks import readmodel
 from clienteling.clientbooks.filters import upcoming_ranges
 from clienteling.clientbooks.models import Membership
 from clienteling.clientbooks.selectors import enabled_parameters, local_today, require_enabled
-from clienteling.core.errors import Conflict, FeatureDisabled, Invalid, NotFound
+from clienteling.core.errors import Conflict, FeatureDisabled, Forbidden, Invalid, NotFound
 from clienteling.core.text import is_safe_text
 from clienteling.customers.models import Customer
 from clienteling.customers.selectors import customer_scope
@@ -303,7 +304,9 @@ def reminders_create(*, legal_entity: LegalEntity, today: dt.date | None = None)
 
 def _overlapping(associate: Worker, start: dt.datetime, end: dt.datetime) -> Appointment | None:
     return (
-        Appointment.objects.filter(associate=associate, start__lt=end, end__gt=start)
+        Appointment.objects.filter(
+            associate=associate, start__lt=end, end__gt=start, cancelled_at__isnull=True
+        )
         .order_by("start")
         .first()
     )
@@ -376,6 +379,7 @@ def appointment_book(
                 scheduled_start=start,
                 duration_minutes=duration_minutes,
             )
+            readmodel.contact_noted(activity)
             return Appointment.objects.create(
                 legal_entity=legal_entity,
                 customer=customer,
@@ -390,6 +394,43 @@ def appointment_book(
         # PostgreSQL's exclusion constraint: another booking of this associate committed
         # between the check and the insert.
         raise _double_booked(None, actor) from None
+
+
+@transaction.atomic
+def appointment_cancel(*, actor: Worker, appointment: Appointment) -> Appointment:
+    """Cancel an appointment that has not ended: by the associate booked, or by a manager of
+    its store (who may reassign the store's customers). Its time is free again; it stays, marked, with a
+    timeline entry saying who cancelled it. Cancelling it again changes nothing."""
+    scope = scope_of(actor, appointment.legal_entity)
+    require_enabled(scope)
+    if appointment.associate_id != actor.pk:
+        store = appointment.store
+        manages = scope.may(Operation.REASSIGN_CUSTOMERS)
+        if store is None or not scope.works_in(store) or not manages:
+            raise Forbidden(
+                _("Only the associate booked or a manager of its store cancels an appointment."),
+                operation=Operation.REASSIGN_CUSTOMERS.api_name,
+            )
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if locked.cancelled_at is not None:
+        return locked
+    now = timezone.now()
+    if locked.end <= now:
+        raise Invalid(
+            _("An appointment that has ended cannot be cancelled."), field="id", rule="ended"
+        )
+    locked.cancelled_at, locked.cancelled_by = now, actor
+    locked.save(update_fields=["cancelled_at", "cancelled_by"])
+    entries.entry_record(
+        legal_entity=locked.legal_entity,
+        customer=locked.customer,
+        code="APPT_CANCELLED",
+        subject=locked.purpose,
+        author=actor,
+        occurred_at=now,
+        store=locked.store,
+    )
+    return locked
 
 
 # --- Outreach (R-OUT-1, R-OUT-2) ------------------------------------------------------------

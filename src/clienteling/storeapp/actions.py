@@ -26,6 +26,7 @@ from clienteling.customers.selectors import customer_get
 from clienteling.engagement import ics, selectors, services
 from clienteling.storeapp.context import StoreContext
 from clienteling.storeapp.forms import card_params, date_pattern, datetime_pattern
+from clienteling.storeapp.today import today_view
 from clienteling.storeapp.views import HtmxHttpRequest, store_view
 
 SCOPES = (("book", gettext_lazy("My client book")), ("store", gettext_lazy("Store client books")))
@@ -43,7 +44,9 @@ def today(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
     scope = _scope(ctx)
     page = selectors.today_page(actor=scope.actor, legal_entity=scope.legal_entity)
     return render(
-        request, "storeapp/actions/today.html", {"ctx": ctx, "page": page, "nav": "today"}
+        request,
+        "storeapp/actions/today.html",
+        {"ctx": ctx, "view": today_view(page), "nav": "today"},
     )
 
 
@@ -235,6 +238,29 @@ def appointment_ics(
     )
     response["Content-Disposition"] = f'attachment; filename="appointment-{row.pk}.ics"'
     return response
+
+
+@store_view
+@require_POST
+def appointment_cancel(
+    request: HtmxHttpRequest, ctx: StoreContext, appointment_id: int
+) -> HttpResponse:
+    """Cancel an appointment from Today, which says so; its time is free again (R-APPT-1)."""
+    scope = _scope(ctx)
+    row = selectors.appointment_get(
+        actor=scope.actor, legal_entity=scope.legal_entity, appointment_id=appointment_id
+    )
+    try:
+        services.appointment_cancel(actor=scope.actor, appointment=row)
+    except Invalid as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("Cancelled: %(purpose)s, %(name)s")
+            % {"purpose": row.purpose, "name": row.customer.display_name},
+        )
+    return redirect("storeapp:today")
 
 
 @store_view

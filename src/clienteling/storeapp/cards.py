@@ -7,7 +7,7 @@ template engine tries a key lookup first, and an object answers it with an excep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypedDict
 from urllib.parse import quote
 
@@ -88,13 +88,18 @@ def property_view(prop: CardProperty, today: dt.date, cue_days: int) -> Property
     }
 
 
+def customer_urls() -> Callable[[str], str]:
+    """A customer's address by account, with one reverse() per page: addresses differ only
+    by the account, quoted as reverse() quotes it."""
+    prefix, suffix = reverse("storeapp:customer", args=[MARKER]).split(MARKER)
+    return lambda account: f"{prefix}{quote(account, safe=URL_SAFE)}{suffix}"
+
+
 def card_views(
     cards: Sequence[Card], *, today: dt.date, cue_days: int, store_view: bool
 ) -> list[CardView]:
     """The cards of a page, ready to place; ``store_view`` names each card's book owner."""
-    # One reverse per page: a card's address differs only by its account, quoted as
-    # reverse() quotes it.
-    prefix, suffix = reverse("storeapp:customer", args=[MARKER]).split(MARKER)
+    customer_url = customer_urls()
     views: list[CardView] = []
     for card in cards:
         last = card.last_purchase
@@ -103,7 +108,7 @@ def card_views(
                 "account": card.account,
                 "name": card.name,
                 "initials": initials(card.name),
-                "url": f"{prefix}{quote(card.account, safe=URL_SAFE)}{suffix}",
+                "url": customer_url(card.account),
                 "email": card.email,
                 "phone": card.phone,
                 "select_label": _("Select %(name)s") % {"name": card.name},

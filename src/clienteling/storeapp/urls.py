@@ -36,6 +36,11 @@ urlpatterns += [
     path("follow-ups/<int:follow_up_id>/done/", actions.follow_up_done, name="follow_up_done"),
     path("appointments/new/", actions.appointment_new, name="appointment_new"),
     path("appointments/<int:appointment_id>/ics/", actions.appointment_ics, name="appointment_ics"),
+    path(
+        "appointments/<int:appointment_id>/cancel/",
+        actions.appointment_cancel,
+        name="appointment_cancel",
+    ),
     path("outreach/new/", actions.outreach_new, name="outreach_new"),
     path("unsubscribe/<str:token>/", actions.unsubscribe, name="unsubscribe"),
 ]

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clienteling.clientbooks import readmodel
 from clienteling.core.errors import Conflict, Forbidden, Invalid, NotFound
 from clienteling.customers.models import Customer
 from clienteling.customers.selectors import customer_ids_by_account, customer_scope
@@ -141,7 +142,7 @@ def activity_record(
                 field="occurred_at",
                 rule="not_future",
             )
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         legal_entity_id=customer.legal_entity_id,
         customer=customer,
         type=activity_type,
@@ -153,6 +154,8 @@ def activity_record(
         scheduled_start=scheduled_start if activity_type.is_appointment else None,
         duration_minutes=duration_minutes if activity_type.is_appointment else None,
     )
+    readmodel.contact_noted(activity)
+    return activity
 
 
 def _moment(value: dt.datetime | None, field: str) -> dt.datetime | None:
@@ -320,9 +323,10 @@ def activities_import(
             occurred_at__in={key[2] for key in wanted},
         ).values_list("customer_id", "type_id", "occurred_at", "subject")
     )
-    Activity.objects.bulk_create(
+    recorded = Activity.objects.bulk_create(
         [activity for key, activity in wanted.items() if key not in on_record], batch_size=1000
     )
+    readmodel.last_contact_refresh({activity.customer_id for activity in recorded})
     return refused
 
 

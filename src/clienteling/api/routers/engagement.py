@@ -98,6 +98,7 @@ class AppointmentOut(Schema):
     end: dt.datetime
     duration_minutes: int
     purpose: str
+    cancelled_at: dt.datetime | None = Field(..., description="null: the appointment holds.")
 
 
 class QuietOut(Schema):
@@ -116,7 +117,10 @@ class TodayOut(Schema):
     )
     follow_ups: list[FollowUpOut] = Field(..., description="Due today or overdue.")
     appointments: list[AppointmentOut] = Field(..., description="Today and the next 6 days.")
-    quiet: list[QuietOut] = Field(..., description="Not contacted for quiet_days, longest first.")
+    quiet: list[QuietOut] = Field(
+        ...,
+        description="No activity for quiet_days (an appointment counts from when it was booked): never contacted first, then the longest ago.",
+    )
     quiet_days: int
     quiet_total: int
 
@@ -242,6 +246,7 @@ def appointment_out(row: Appointment) -> AppointmentOut:
         end=row.end,
         duration_minutes=row.duration_minutes,
         purpose=row.purpose,
+        cancelled_at=row.cancelled_at,
     )
 
 
@@ -506,6 +511,25 @@ def appointment_ics(
     )
     response["Content-Disposition"] = f'attachment; filename="appointment-{row.pk}.ics"'
     return response
+
+
+@router.post(
+    "/legal-entities/{le}/appointments/{appointment_id}/cancel",
+    response={200: AppointmentOut, **WRITE_ERRORS},
+    operation_id="appointment_cancel",
+    summary="Cancel an appointment",
+    description="By the associate booked or a manager of its store, before it ends: its time "
+    "is free again, the customer's timeline says who cancelled it, and its .ics says "
+    "CANCELLED. Cancelling it again changes nothing; an ended one is a 422.",
+)
+def appointment_cancel(
+    request: HttpRequest, le: LegalEntityCode, appointment_id: AppointmentId
+) -> AppointmentOut:
+    scope = scope_from(request, le)
+    row = selectors.appointment_get(
+        actor=scope.actor, legal_entity=scope.legal_entity, appointment_id=appointment_id
+    )
+    return appointment_out(services.appointment_cancel(actor=scope.actor, appointment=row))
 
 
 @router.post(

@@ -81,6 +81,15 @@
     }
   });
 
+  // A form that undoes something (cancelling an appointment) asks first; its question is
+  // in its data-confirm, in the page's language.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
   // A form refused by the server comes back with its first wrong field focused, in view.
   function focusWrongField() {
     var wrong = document.querySelector("[aria-invalid='true']");
