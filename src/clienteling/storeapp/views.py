@@ -45,7 +45,7 @@ from clienteling.organization.access import ACCESS, Operation
 from clienteling.organization.selectors import worker_get
 from clienteling.organization.services import language_validate, worker_language_set
 from clienteling.sales import selectors as sales_selectors
-from clienteling.storeapp.cards import card_views
+from clienteling.storeapp.cards import card_views, cards_html
 from clienteling.storeapp.context import StoreContext, store_context, switch_context
 from clienteling.storeapp.forms import (
     attribute_fields,
@@ -152,13 +152,15 @@ def _card_list(request: HtmxHttpRequest, ctx: StoreContext, listing: CardListPag
     context = {
         "ctx": ctx,
         "page": listing.page,
-        "cards": card_views(
-            listing.page.items if listing.page else [],
-            today=today,
-            cue_days=cue_days,
-            store_view=listing.store_view,
+        "cards": cards_html(
+            card_views(
+                listing.page.items if listing.page else [],
+                today=today,
+                cue_days=cue_days,
+                store_view=listing.store_view,
+            ),
+            selectable=listing.may_reassign and listing.store_view,
         ),
-        "selectable": listing.may_reassign and listing.store_view,
         "count": listing.count if not request.GET.get("cursor") else None,
         "panel": panel,
         "sorted_by": next(
