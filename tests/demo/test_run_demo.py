@@ -149,3 +149,49 @@ def test_a_busy_fakes_port_does_not_delay_the_server(tmp_path):
     assert "Customer analytics stays off" in output
     assert f"port {base + 2} is in use" in output
     assert f"FAKES_PORT_BASE={base + 10}" in output
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux: /proc/N/stat's fourth field)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_the_demo_with_its_fakes_and_worker(tmp_path):
+    """``make run`` ended by a supervisor (SIGTERM to the command alone, not its group) stops
+    the fake services, the job worker and the server with it."""
+    base = free_port_base()
+    server_port = free_port_base()
+    arguments = ["run_demo", "--port", str(server_port), "--noreload"]
+    log = tmp_path / "run.log"
+
+    with started(arguments, environment(tmp_path, base), log) as run:
+        began = time.monotonic()
+        while not answers(server_port) and run.poll() is None:
+            assert time.monotonic() - began < 60, log.read_text()
+            time.sleep(0.1)
+        helpers = children_of(run.pid)
+        assert len(helpers) >= 2, log.read_text()  # the worker and the server at least
+        os.kill(run.pid, signal.SIGTERM)
+        run.wait(timeout=15)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    assert [pid for pid in helpers if alive(pid)] == [], log.read_text()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -67,6 +68,9 @@ class Command(BaseCommand):
         env.setdefault(VAULT_SECRET_VARIABLE, VAULT_DEFAULT_SECRET)
         env[PORT_BASE_VARIABLE] = str(base)
         children: list[subprocess.Popen[bytes]] = []
+        # A supervisor (or `kill`) ends the demo with SIGTERM: stop the helpers then too, as
+        # Ctrl-C does, rather than leave the fakes and the worker running on their own.
+        signal.signal(signal.SIGTERM, _interrupted)
         try:
             fakes = self.start_fakes(base, env, options["fakes_timeout"])
             if fakes is not None:
@@ -146,6 +150,10 @@ def wait_for_fakes(
                 return state
         time.sleep(0.1)
     return None
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def stop(child: subprocess.Popen[bytes]) -> None:
