@@ -146,6 +146,7 @@ def test_an_appointment_booked_from_the_customer_is_on_today_and_a_double_bookin
         questions.append(dialog.message)
         dialog.accept()
 
+    fits_every_size(page, "Today with an appointment")
     page.once("dialog", answer)
     booked = page.get_by_test_id("today-appointments").locator("li", has_text=purpose)
     booked.get_by_role("button", name="Cancel").click()
