@@ -161,18 +161,23 @@ def last_contact_refresh(customer_ids: Iterable[int]) -> None:
 
 def _in_books(legal_entity: LegalEntity, customer_ids: list[int]) -> list[int]:
     """Which of these customers are in a book, in plain SQL: on the path of every sales
-    import batch, where the ORM's work on thousands of values cost four times the query."""
+    import batch, where the ORM's work on thousands of values cost four times the query. On
+    PostgreSQL the ids go as one array (psycopg's work on 900 placeholders cost more than the
+    query)."""
     quote = connection.ops.quote_name
-    found: list[int] = []
+    query = (
+        f"SELECT DISTINCT {quote('customer_id')} FROM {quote(Membership._meta.db_table)} "
+        f"WHERE {quote('legal_entity_id')} = %s AND {quote('customer_id')} "
+    )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(query + "= ANY(%s)", [legal_entity.pk, customer_ids])
+            return [customer_id for (customer_id,) in cursor.fetchall()]
+        found: list[int] = []
         for start in range(0, len(customer_ids), IN_CHUNK):
             chunk = customer_ids[start : start + IN_CHUNK]
             cursor.execute(
-                f"SELECT DISTINCT {quote('customer_id')} "
-                f"FROM {quote(Membership._meta.db_table)} "
-                f"WHERE {quote('legal_entity_id')} = %s "
-                f"AND {quote('customer_id')} IN ({', '.join(['%s'] * len(chunk))})",
-                [legal_entity.pk, *chunk],
+                query + f"IN ({', '.join(['%s'] * len(chunk))})", [legal_entity.pk, *chunk]
             )
             found.extend(customer_id for (customer_id,) in cursor.fetchall())
     return found

@@ -7,6 +7,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import connection
@@ -304,6 +305,9 @@ def _write(legal_entity: LegalEntity, lines: Iterable[Line]) -> set[int]:
     head = f"INSERT INTO {table} ({', '.join(map(quote, WRITTEN))}) "
     adapt = connection.ops.adapt_datetimefield_value
     rows = [(legal_entity.pk, *line[:3], adapt(line.sold_at), *line[4:]) for line in lines]
+    # In customer order: the foreign-key checks and the customer index then go through the
+    # customers in the order they are stored.
+    rows.sort(key=itemgetter(3))
     customers: set[int] = set()
     with connection.cursor() as cursor:
         if postgresql:
@@ -351,9 +355,20 @@ def sales_upsert(
     (R-SALE-3). Dates without an offset are the legal entity's local time; a date alone is
     its midnight.
     """
+    accepted, refused = sales_check(legal_entity=legal_entity, lines=lines)
+    sales_write(legal_entity=legal_entity, accepted=accepted)
+    return refused
+
+
+def sales_check(
+    *, legal_entity: LegalEntity, lines: Sequence[Mapping[str, str]]
+) -> tuple[list[Line], dict[int, Invalid]]:
+    """The first half of ``sales_upsert``, which writes nothing: the lines that pass its
+    rules, in the order they are to be written, and the refused ones by index. An import
+    checks its next batch while the previous one is written (``sales_write``)."""
     refused: dict[int, Invalid] = {}
     if not lines:
-        return refused
+        return [], refused
     accounts = {(row.get("account") or "").strip() for row in lines} - {""}
     customers = _ids_by_account(legal_entity, accounts)
     stores = dict(Store.objects.filter(legal_entity=legal_entity).values_list("code", "id"))
@@ -376,8 +391,14 @@ def sales_upsert(
         # The later row wins (and is written in its own place in the order).
         accepted.pop((sale.transaction, sale.line), None)
         accepted[(sale.transaction, sale.line)] = sale
+    return list(accepted.values()), refused
+
+
+@db_transaction.atomic
+def sales_write(*, legal_entity: LegalEntity, accepted: Sequence[Line]) -> None:
+    """Write lines that ``sales_check`` accepted, with the purchase facts of the customers'
+    cards (R-SALE-3), in one transaction. A customer deleted since the check fails it with
+    an IntegrityError (the lines' foreign key), and nothing is written."""
     if accepted:
-        changed = _write(legal_entity, accepted.values())
-        # The cards' copies of the purchase facts, in this transaction (R-SALE-3).
+        changed = _write(legal_entity, accepted)
         readmodel.refresh_purchase_facts(legal_entity=legal_entity, customer_ids=sorted(changed))
-    return refused
