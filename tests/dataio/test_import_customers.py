@@ -7,10 +7,13 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clienteling.clientbooks.models import Membership
 from clienteling.core.errors import Invalid
 from clienteling.customers.models import Customer
+from clienteling.dataio import imports
 from clienteling.dataio.services import import_file
 from tests.dataio.conftest import csv_bytes, run_import
 from tests.factories import AddressBookFactory, CustomerFactory, book_add
@@ -205,3 +208,22 @@ def test_an_export_of_the_book_imports_again_as_it_was(legal_entity, giulia):
     outcome, _rows = run_import(legal_entity, "customers", data)
     assert outcome.imported == 2
     assert Customer.objects.get(account="IT1").last_name == "=Bianchi"
+
+
+def test_a_large_import_takes_the_statistics_of_its_tables_again(legal_entity, monkeypatch):
+    """After a bulk load the planner needs new statistics: without them PostgreSQL read a
+    whole legal entity to look up a batch's customers. A small import leaves them be."""
+    monkeypatch.setattr(imports, "ANALYZE_AFTER", 3)
+
+    def analyzed(*accounts: str) -> list[str]:
+        lines = [f"{account},Anna,Bianchi,,false,it," for account in accounts]
+        with CaptureQueriesContext(connection) as queries:
+            outcome, _rows = run_import(legal_entity, "customers", csv_bytes(HEADER, *lines))
+        assert outcome.imported == len(accounts)
+        return [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+
+    assert analyzed("IT1", "IT2") == []
+    assert [sql.split()[1].strip('"') for sql in analyzed("IT3", "IT4", "IT5")] == [
+        "customers_customer",
+        "customers_customer_address_books",
+    ]

@@ -7,7 +7,7 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clienteling.sales.models import SaleLine
@@ -295,3 +295,54 @@ def test_the_database_refuses_a_second_line_with_the_same_key(legal_entity, stor
 
     with pytest.raises(IntegrityError), transaction.atomic():
         sale.save()
+
+
+def _constraints_checked() -> None:
+    """PostgreSQL checks the foreign keys at commit: check them now (SQLite's triggers have)."""
+    connection.check_constraints()
+
+
+def _insert_line(legal_entity_id: int, customer_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO sales_saleline (legal_entity_id, "transaction", line, customer_id, '
+            "sold_at, product, product_name, category, quantity, amount, currency) "
+            "VALUES (%s, 'T9', 1, %s, %s, '', '', '', 1, 1, 'EUR')",
+            [legal_entity_id, customer_id, timezone.now()],
+        )
+
+
+def test_the_database_refuses_a_line_naming_a_customer_of_another_legal_entity(
+    legal_entity, other_legal_entity, buyer
+):
+    """R-SALE-1, R-SEC: one foreign key holds the line's legal entity and its customer
+    together, even for a write that bypasses the service and the ORM."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert_line(other_legal_entity.pk, buyer.pk)
+        _constraints_checked()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert_line(legal_entity.pk, buyer.pk + 1000)
+        _constraints_checked()
+    _insert_line(legal_entity.pk, buyer.pk)
+    _constraints_checked()
+    assert SaleLine.objects.get().customer == buyer
+
+
+def test_a_customers_lines_go_with_it_and_never_to_another_legal_entity(
+    legal_entity, other_legal_entity, store, buyer
+):
+    """The other side of the key: a line never names a customer that is gone or in another
+    legal entity, even after a write that bypasses the ORM."""
+    sales_upsert(legal_entity=legal_entity, lines=[row()])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE customers_customer SET legal_entity_id = %s WHERE id = %s",
+                [other_legal_entity.pk, buyer.pk],
+            )
+        _constraints_checked()
+    assert SaleLine.objects.filter(customer=buyer).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM customers_customer WHERE id = %s", [buyer.pk])
+    _constraints_checked()
+    assert not SaleLine.objects.exists()

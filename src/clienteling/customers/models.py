@@ -87,7 +87,10 @@ class Customer(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["legal_entity", "account"], name="customer_account_unique_in_le"
-            )
+            ),
+            # What a composite foreign key refers to, so that a row of another table (a sales
+            # line) can only name a customer of its own legal entity.
+            models.UniqueConstraint(fields=["legal_entity", "id"], name="customer_id_in_le"),
         ]
         indexes = [
             models.Index(fields=["legal_entity", "sort_name", "id"], name="customer_le_sort"),

@@ -31,12 +31,16 @@ class SaleLine(models.Model):
 
     # No index of their own for the legal entity and the customer: the unique key and the
     # history's index start with them, and every index costs an import its share of time.
+    # One foreign key holds both, (legal_entity, customer) to the customer's (legal_entity,
+    # id), made by migration 0002: a line's customer is of the line's own legal entity, and
+    # the database checks one key a line rather than two (a fifth of an import's time).
     legal_entity = models.ForeignKey(
         LegalEntity,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("legal entity"),
         db_index=False,
+        db_constraint=False,
     )
     transaction = models.CharField(_("transaction"), max_length=TRANSACTION_LENGTH)
     line = models.PositiveIntegerField(_("line"))
@@ -46,6 +50,7 @@ class SaleLine(models.Model):
         related_name="sale_lines",
         verbose_name=_("customer"),
         db_index=False,
+        db_constraint=False,
     )
     sold_at = models.DateTimeField(_("sold at"))
     store = models.ForeignKey(

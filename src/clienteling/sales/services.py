@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from operator import itemgetter
+from operator import attrgetter
 from typing import NamedTuple
 
 from django.db import connection
@@ -247,6 +248,7 @@ def _line(
             rule="iso_4217",
         )
     return Line(
+        legal_entity.pk,
         transaction,
         number,
         customer_id,
@@ -264,6 +266,7 @@ def _line(
 class Line(NamedTuple):
     """A checked sales line, as its columns are written."""
 
+    legal_entity_id: int
     transaction: str
     line: int
     customer_id: int
@@ -277,11 +280,11 @@ class Line(NamedTuple):
     currency: str
 
 
-WRITTEN = ("legal_entity_id", *Line._fields)
+WRITTEN = Line._fields
 KEY = ("legal_entity_id", "transaction", "line")
 
 
-def _write(legal_entity: LegalEntity, lines: Iterable[Line]) -> set[int]:
+def _write(lines: Sequence[Line]) -> set[int]:
     """Insert the lines, replacing those already there with the same key; returns the
     customers whose lines were added or changed (a line sent again unchanged is not written).
 
@@ -303,11 +306,6 @@ def _write(legal_entity: LegalEntity, lines: Iterable[Line]) -> set[int]:
         + f" RETURNING {quote('customer_id')}"
     )
     head = f"INSERT INTO {table} ({', '.join(map(quote, WRITTEN))}) "
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [(legal_entity.pk, *line[:3], adapt(line.sold_at), *line[4:]) for line in lines]
-    # In customer order: the foreign-key checks and the customer index then go through the
-    # customers in the order they are stored.
-    rows.sort(key=itemgetter(3))
     customers: set[int] = set()
     with connection.cursor() as cursor:
         if postgresql:
@@ -322,14 +320,17 @@ def _write(legal_entity: LegalEntity, lines: Iterable[Line]) -> set[int]:
             with cursor.cursor.copy(
                 f"COPY {INCOMING} ({', '.join(map(quote, WRITTEN))}) FROM STDIN"
             ) as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for line in lines:
+                    copy.write_row(line)
             cursor.execute(f"{head}SELECT * FROM {INCOMING}{tail}")
             customers.update(customer_id for (customer_id,) in cursor.fetchall())
             return customers
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = [(*line[:4], adapt(line.sold_at), *line[5:]) for line in lines]
         marks = "(" + ", ".join(["%s"] * len(WRITTEN)) + ")"
-        # Within the oldest SQLite's limit of 999 parameters a statement.
-        size = 999 // len(WRITTEN)
+        # As many rows a statement as this SQLite takes parameters (999 before 3.32, 32,766
+        # since): each statement costs its own planning and RETURNING.
+        size = _sqlite_parameters() // len(WRITTEN)
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
             cursor.execute(
@@ -338,6 +339,11 @@ def _write(legal_entity: LegalEntity, lines: Iterable[Line]) -> set[int]:
             )
             customers.update(customer_id for (customer_id,) in cursor.fetchall())
     return customers
+
+
+def _sqlite_parameters() -> int:
+    connection.ensure_connection()
+    return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
 @db_transaction.atomic
@@ -391,7 +397,9 @@ def sales_check(
         # The later row wins (and is written in its own place in the order).
         accepted.pop((sale.transaction, sale.line), None)
         accepted[(sale.transaction, sale.line)] = sale
-    return list(accepted.values()), refused
+    # In customer order: the foreign-key checks and the customer index then go through the
+    # customers in the order they are stored.
+    return sorted(accepted.values(), key=attrgetter("customer_id")), refused
 
 
 @db_transaction.atomic
@@ -400,5 +408,5 @@ def sales_write(*, legal_entity: LegalEntity, accepted: Sequence[Line]) -> None:
     cards (R-SALE-3), in one transaction. A customer deleted since the check fails it with
     an IntegrityError (the lines' foreign key), and nothing is written."""
     if accepted:
-        changed = _write(legal_entity, accepted)
+        changed = _write(accepted)
         readmodel.refresh_purchase_facts(legal_entity=legal_entity, customer_ids=sorted(changed))
