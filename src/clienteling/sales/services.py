@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sqlite3
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db import transaction as db_transaction
@@ -54,6 +55,11 @@ TEXT_LENGTHS = {
     "product_name": PRODUCT_NAME_LENGTH,
     "category": CATEGORY_LENGTH,
 }
+# Positions in COLUMNS of the values a line needs, and of the texts with a length limit.
+REQUIRED = tuple(
+    COLUMNS.index(name) for name in ("transaction", "line", "account", "sold_at", "amount")
+)
+LONGEST = tuple((COLUMNS.index(name), length) for name, length in TEXT_LENGTHS.items())
 # Accounts looked up per query: within the oldest SQLite's limit of 999 parameters.
 LOOKUP_CHUNK = 900
 INCOMING = "sales_saleline_incoming"
@@ -120,8 +126,20 @@ def _amount(raw: str) -> Decimal:
         raise Invalid(_("Enter an amount."), field="amount", rule="format") from None
 
 
-def _moment(raw: str, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> dt.datetime:
-    """An ISO 8601 date (local midnight) or date-time (local time without an offset)."""
+def _moment(raw: str, zone: zoneinfo.ZoneInfo, latest: dt.datetime) -> dt.datetime:
+    """An ISO 8601 date (local midnight) or date-time (local time without an offset), from
+    1970 to ``latest``."""
+    moment = _parsed_moment(raw, zone)
+    if moment < EARLIEST:
+        raise Invalid(_("The sale cannot be before 1970."), field="sold_at", rule="range")
+    if moment > latest:
+        raise Invalid(_("The sale cannot be in the future."), field="sold_at", rule="not_future")
+    return moment
+
+
+# A file's lines share few dates and times: each is read once.
+@functools.lru_cache(maxsize=4096)
+def _parsed_moment(raw: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     try:
         if DATE_ONLY.fullmatch(raw):
             day = dt.date.fromisoformat(raw)
@@ -137,10 +155,6 @@ def _moment(raw: str, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> dt.datetime:
             field="sold_at",
             rule="format",
         ) from None
-    if moment < EARLIEST:
-        raise Invalid(_("The sale cannot be before 1970."), field="sold_at", rule="range")
-    if moment > now + FUTURE_SLACK:
-        raise Invalid(_("The sale cannot be in the future."), field="sold_at", rule="not_future")
     return moment
 
 
@@ -176,7 +190,7 @@ def _line(
     customers: Mapping[str, int],
     stores: Mapping[str, int],
     zone: zoneinfo.ZoneInfo,
-    now: dt.datetime,
+    latest: dt.datetime,
 ) -> Line:
     """One row checked and turned into a line; Invalid names the first column at fault."""
     values = [(row.get(name) or "").strip() for name in COLUMNS]
@@ -200,25 +214,14 @@ def _line(
         amount,
         currency,
     ) = values
-    for name, value in (
-        ("transaction", transaction),
-        ("line", line),
-        ("account", account),
-        ("sold_at", sold_at),
-        ("amount", amount),
-    ):
-        if not value:
-            raise _required(name)
-    for name, value in (
-        ("transaction", transaction),
-        ("product", product),
-        ("product_name", product_name),
-        ("category", category),
-    ):
-        if len(value) > TEXT_LENGTHS[name]:
+    for index in REQUIRED:
+        if not values[index]:
+            raise _required(COLUMNS[index])
+    for index, longest in LONGEST:
+        if len(values[index]) > longest:
             raise Invalid(
-                _("At most %(max)d characters.") % {"max": TEXT_LENGTHS[name]},
-                field=name,
+                _("At most %(max)d characters.") % {"max": longest},
+                field=COLUMNS[index],
                 rule="max_length",
             )
     number = _whole(line, "line", signed=False)
@@ -230,7 +233,7 @@ def _line(
             field="account",
             rule="unknown",
         )
-    moment = _moment(sold_at, zone, now)
+    moment = _moment(sold_at, zone, latest)
     store_id = None
     if store:
         store_id = stores.get(store)
@@ -326,7 +329,16 @@ def _write(lines: Sequence[Line]) -> set[int]:
             customers.update(customer_id for (customer_id,) in cursor.fetchall())
             return customers
         adapt = connection.ops.adapt_datetimefield_value
-        rows = [(*line[:4], adapt(line.sold_at), *line[5:]) for line in lines]
+        # The lines of a file share few moments (and _moment hands out one object each).
+        adapted: dict[dt.datetime, Any] = {}
+        rows = [
+            (
+                *line[:4],
+                adapted.get(line.sold_at) or adapted.setdefault(line.sold_at, adapt(line.sold_at)),
+                *line[5:],
+            )
+            for line in lines
+        ]
         marks = "(" + ", ".join(["%s"] * len(WRITTEN)) + ")"
         # As many rows a statement as this SQLite takes parameters (999 before 3.32, 32,766
         # since): each statement costs its own planning and RETURNING.
@@ -379,7 +391,7 @@ def sales_check(
     customers = _ids_by_account(legal_entity, accounts)
     stores = dict(Store.objects.filter(legal_entity=legal_entity).values_list("code", "id"))
     zone = zoneinfo.ZoneInfo(legal_entity.time_zone)
-    now = timezone.now()
+    latest = timezone.now() + FUTURE_SLACK
     accepted: dict[tuple[str, int], Line] = {}
     for index, row in enumerate(lines):
         try:
@@ -389,7 +401,7 @@ def sales_check(
                 customers=customers,
                 stores=stores,
                 zone=zone,
-                now=now,
+                latest=latest,
             )
         except Invalid as error:
             refused[index] = error
