@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clienteling.clientbooks import selectors, services
+from clienteling.clientbooks.models import StoreEntry
 from clienteling.core.errors import NotFound
 from tests.factories import (
     AddressBookFactory,
@@ -113,3 +116,34 @@ def test_store_of_another_legal_entity_is_not_found_for_its_view(legal_entity, o
         selectors.store_client_book_cards(
             actor=giulia, legal_entity=legal_entity, store=other_store
         )
+
+
+def test_an_owner_filter_is_the_owners_range_of_the_store_index(
+    legal_entity, store, giulia, marco, customers
+):
+    """The owner is looked up before the rows are read (a subquery, not a join through the
+    users), so the page is a range of the (store, owner, name) index; a username nobody has
+    finds nothing."""
+    book_add(giulia, *customers[:2])
+    book_add(marco, customers[2])
+    with CaptureQueriesContext(connection) as queries:
+        found = store_view(legal_entity, giulia, store, {"owner": "marco"})
+    assert found == [(customers[2].account, "marco")]
+    page = next(q["sql"] for q in queries if "LIMIT" in q["sql"] and "storeentry" in q["sql"])
+    assert '"clientbooks_storeentry"."owner_id" = (SELECT' in page
+    assert store_view(legal_entity, giulia, store, {"owner": "nobody"}) == []
+
+
+def test_the_store_views_text_search_has_an_index_on_postgresql(legal_entity, store):
+    """ "Rossi" among a store's card rows is a LIKE '%rossi%' that a trigram index serves on
+    PostgreSQL (migration clientbooks/0005); SQLite has no such index."""
+    count = StoreEntry.objects.filter(search_text__contains="rossi")
+    sql, params = count.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            assert "storeentry_search_trgm" in "\n".join(row[0] for row in cursor.fetchall())
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'storeentry_search_trgm'")
+            assert cursor.fetchall() == []

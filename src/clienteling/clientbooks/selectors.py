@@ -608,7 +608,11 @@ def store_rows(scope: Scope, store: Store, card_filter: CardFilter) -> QuerySet[
     scope.require_store(store)
     rows = StoreEntry.objects.filter(store=store)
     if card_filter.owner_username:
-        rows = rows.filter(owner__user__username=card_filter.owner_username)
+        # The owner as a value the plan knows before it reads the rows, so that the page is a
+        # range of the (store, owner, name) index; joined by username, PostgreSQL read every
+        # row of that owner's book and sorted them (50 ms for a book of 10,000).
+        owner = Worker.objects.filter(user__username=card_filter.owner_username).values("id")
+        rows = rows.filter(owner_id=Subquery(owner[:1]))
     return rows
 
 
