@@ -7,7 +7,7 @@ template engine tries a key lookup first, and an object answers it with an excep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from html import escape
 from typing import TypedDict
 from urllib.parse import quote
@@ -17,7 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from clienteling.clientbooks.models import Membership
 from clienteling.clientbooks.selectors import Card, CardProperty
+from clienteling.customers.models import Customer
 from clienteling.storeapp.templatetags.storeapp import (
     anniversary_days,
     date_cue,
@@ -179,5 +181,49 @@ def cards_html(cards: Sequence[CardView], *, selectable: bool) -> SafeString:
             f'<p class="contact">{contact}</p></div>{select}</div>'
             f'<dl class="properties">{"".join(map(_property_html, card["properties"]))}</dl>'
             f"{foot}</li>\n"
+        )
+    return mark_safe("".join(out))  # every value above is escaped
+
+
+def found_rows_html(
+    rows: Sequence[tuple[Customer, Sequence[Membership]]],
+    *,
+    me: int,
+    addable: Container[int],
+    csrf_token: str,
+    next_path: str,
+) -> SafeString:
+    """The rows of a customer search as HTML, every value escaped: written here for the
+    reason the cards are (the template took 21 ms of a 70 ms search under a profiler)."""
+    url_of = customer_urls()
+    token = escape(csrf_token)
+    back = escape(next_path)
+    add = escape(_("Add to my book"))
+    out: list[str] = []
+    for customer, memberships in rows:
+        account = escape(customer.account)
+        url = escape(url_of(customer.account))
+        contact = " · ".join(escape(v) for v in (customer.email, customer.phone) if v)
+        books = ", ".join(
+            '<span class="in-book mine">' + escape(_("In your book")) + "</span>"
+            if m.book.owner_id == me
+            else '<span class="in-book">'
+            + escape(_("In the book of %(owner)s") % {"owner": m.book.owner})
+            + "</span>"
+            for m in memberships
+        ) or ('<span class="in-book none">' + escape(_("In no client book")) + "</span>")
+        action = (
+            f'<form method="post" action="{url}">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+            f'<input type="hidden" name="next" value="{back}">'
+            f'<button type="submit" name="action" value="add">{add}</button></form>'
+            if customer.id in addable
+            else ""
+        )
+        out.append(
+            f'<tr data-account="{account}">'
+            f'<td class="name"><a href="{url}">{escape(customer.display_name)}</a></td>'
+            f'<td class="account">{account}</td><td class="contact">{contact}</td>'
+            f'<td class="book">{books}</td><td class="action">{action}</td></tr>\n'
         )
     return mark_safe("".join(out))  # every value above is escaped

@@ -19,6 +19,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -45,7 +46,7 @@ from clienteling.organization.access import ACCESS, Operation
 from clienteling.organization.selectors import worker_get
 from clienteling.organization.services import language_validate, worker_language_set
 from clienteling.sales import selectors as sales_selectors
-from clienteling.storeapp.cards import card_views, cards_html
+from clienteling.storeapp.cards import card_views, cards_html, found_rows_html
 from clienteling.storeapp.context import StoreContext, store_context, switch_context
 from clienteling.storeapp.forms import (
     attribute_fields,
@@ -292,6 +293,13 @@ def search(request: HtmxHttpRequest, ctx: StoreContext) -> HttpResponse:
         "all_stores": found.all_stores,
         "storeless": ctx.store is None,
         "rows": found.rows,
+        "found_rows": found_rows_html(
+            found.rows,
+            me=ctx.worker.pk,
+            addable=found.addable,
+            csrf_token=get_token(request),
+            next_path=request.get_full_path(),
+        ),
         "more": found.more,
         "total": found.total,
         "capped": found.capped,
