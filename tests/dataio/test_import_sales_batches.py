@@ -132,3 +132,36 @@ def test_inside_a_transaction_the_batches_are_written_on_its_own_connection(
     assert (outcome.imported, outcome.rejected) == (7, 0)
     assert small_batches == []
     assert SaleLine.objects.count() == 7
+
+
+def test_on_sqlite_batches_commit_together_and_report_progress_one_by_one(
+    legal_entity, store, small_batches, monkeypatch
+):
+    """SQLite commits several batches at once (each commit writes every page it changed);
+    progress still comes after each batch. On PostgreSQL the writer's connection commits."""
+    CustomerFactory.create(legal_entity=legal_entity, account="IT1")
+    monkeypatch.setattr(imports, "BATCHES_PER_COMMIT", 4)
+    commits: list[int] = []
+    commit = connection.commit
+
+    def counted() -> None:
+        commits.append(1)
+        commit()
+
+    monkeypatch.setattr(connection, "commit", counted)
+    data = csv_bytes(HEADER, *(f"T{n},1,IT1,2026-03-01,MI01,Shoes,{n}" for n in range(1, 41)))
+    progress: list[tuple[int, int, int]] = []
+    outcome = import_file(
+        legal_entity=legal_entity,
+        kind="sales",
+        source=io.BytesIO(data),
+        rejects=io.BytesIO(),
+        on_progress=lambda *counts: progress.append(counts),
+    )
+    assert (outcome.imported, outcome.rejected) == (40, 0)
+    assert [counts[0] for counts in progress] == [*range(3, 40, 3), 40]
+    assert SaleLine.objects.count() == 40
+    # 40 lines in batches of 3: 14 batches, the last of one line.
+    on_sqlite = connection.vendor == "sqlite"
+    assert len(commits) == (4 if on_sqlite else 0)
+    assert len(small_batches) == (0 if on_sqlite else 14)

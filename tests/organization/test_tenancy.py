@@ -154,3 +154,15 @@ def test_inactive_worker_is_not_found_as_a_reassign_target(legal_entity, giulia)
 
     with pytest.raises(NotFound):
         selectors.worker_get(legal_entity=legal_entity, username="leaver")
+
+
+@pytest.mark.parametrize("currency", ["eur", "EU1", "EÜR", "EU", "EURO", ""])
+def test_the_database_refuses_a_legal_entity_currency_not_shaped_as_a_code(currency):
+    """The currency's CHECK holds for a write that bypasses the form; three capitals pass."""
+    from django.db import DataError, IntegrityError, transaction
+
+    from clienteling.organization.models import LegalEntity
+
+    with pytest.raises((IntegrityError, DataError)), transaction.atomic():
+        LegalEntity.objects.create(code="LEX", name="Checked", currency=currency)
+    assert LegalEntity.objects.create(code="LEY", name="Checked", currency="CHF").currency == "CHF"

@@ -265,6 +265,10 @@ def test_thousands_of_lines_of_hundreds_of_customers_go_in_one_call(legal_entity
         ("line", 0),
         ("quantity", 0),
         ("currency", "eur"),
+        ("currency", "EU1"),
+        ("currency", "EÜR"),
+        ("currency", "EU"),
+        ("currency", "EURO"),
         ("amount", Decimal("10000000000")),
     ],
 )

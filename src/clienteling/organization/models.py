@@ -7,10 +7,9 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clienteling.core.currency import DEFAULT_CURRENCY, validate_currency
+from clienteling.core.currency import DEFAULT_CURRENCY, CurrencyShaped, validate_currency
 from clienteling.core.fields import CODE_VALIDATOR
 
 
@@ -48,7 +47,7 @@ class LegalEntity(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="legalentity_currency_iso"
+                condition=CurrencyShaped("currency"), name="legalentity_currency_iso"
             )
         ]
 

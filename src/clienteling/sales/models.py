@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clienteling.core.currency import validate_currency
+from clienteling.core.currency import CurrencyShaped, validate_currency
 from clienteling.customers.models import Customer
 from clienteling.organization.models import LegalEntity, Store
 
@@ -94,7 +94,7 @@ class SaleLine(models.Model):
                 name="saleline_amount_in_range",
             ),
             models.CheckConstraint(
-                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="saleline_currency_iso"
+                condition=CurrencyShaped("currency"), name="saleline_currency_iso"
             ),
         ]
         indexes = [

@@ -339,17 +339,22 @@ def _write(lines: Sequence[Line]) -> set[int]:
             )
             for line in lines
         ]
-        marks = "(" + ", ".join(["%s"] * len(WRITTEN)) + ")"
+        marks = "(" + ", ".join(["?"] * len(WRITTEN)) + ")"
         # As many rows a statement as this SQLite takes parameters (999 before 3.32, 32,766
         # since): each statement costs its own planning and RETURNING.
         size = _sqlite_parameters() // len(WRITTEN)
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            cursor.execute(
-                head + "VALUES " + ", ".join([marks] * len(chunk)) + tail,
-                [value for row in chunk for value in row],
-            )
-            customers.update(customer_id for (customer_id,) in cursor.fetchall())
+            # Written with SQLite's own placeholders and run on its cursor: Django's wrapper
+            # rewrites every %s of a statement with a regular expression: for a batch's 30,000,
+            # 5 % of the import's time.
+            with connection.wrap_database_errors:
+                found = sqlite3.Cursor.execute(
+                    cursor.cursor,
+                    head + "VALUES " + ", ".join([marks] * len(chunk)) + tail,
+                    [value for row in chunk for value in row],
+                ).fetchall()
+            customers.update(customer_id for (customer_id,) in found)
     return customers
 
 
