@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clienteling.core.errors import Invalid
-from clienteling.customers.selectors import SearchScope, customer_search
+from clienteling.customers.selectors import SearchScope, customer_search, customer_search_first
 from clienteling.customers.services import customer_create
 from tests.factories import CustomerFactory, StoreFactory
 
@@ -74,6 +76,24 @@ def test_search_ranks_by_number_of_keywords_matched(legal_entity, store, giulia,
 
     assert found[0] == "ACC100"
     assert sorted(found) == ["ACC100", "ACC200", "ACC300"]
+
+
+@pytest.mark.parametrize(("limit", "cap"), [(1, 2), (2, 3), (3, 10), (1, 1)])
+def test_the_first_results_come_in_the_search_order_with_their_count_up_to_a_cap(
+    legal_entity, store, giulia, in_store, limit, cap
+):
+    """R-SRCH-1: the page's rows are the search's first, in its order; the count stops at the
+    cap. The customers are read twice: the matches once, then the rows shown."""
+    where = SearchScope(legal_entity=legal_entity, store=store)
+    ordered = search(giulia, legal_entity, store, "Anna Rossi")
+    with CaptureQueriesContext(connection) as queries:
+        shown, found = customer_search_first(
+            actor=giulia, scope=where, query="Anna Rossi", limit=limit, cap=cap
+        )
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "customers_customer"' in q["sql"]]
+    assert len(reads) == 2
+    assert [customer.account for customer in shown] == ordered[:limit]
+    assert found == min(3, cap)
 
 
 def test_search_by_email(legal_entity, store, giulia, in_store):

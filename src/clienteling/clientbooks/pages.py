@@ -21,8 +21,7 @@ from clienteling.customers.models import Customer
 from clienteling.customers.selectors import (
     SearchScope,
     customer_get,
-    customer_search_count,
-    customer_search_page,
+    customer_search_first,
 )
 from clienteling.organization.access import Operation, scope_of
 from clienteling.organization.models import LegalEntity, Store, Worker
@@ -183,14 +182,11 @@ def search_page(
     if query:
         where = SearchScope(legal_entity, store, all_stores)
         try:
-            found = customer_search_page(
-                actor=actor, scope=where, query=query, cursor=None, limit=SEARCH_RESULTS
+            shown, found = customer_search_first(
+                actor=actor, scope=where, query=query, limit=SEARCH_RESULTS, cap=SEARCH_COUNT_CAP
             )
-            shown, more = found.rows, found.next_cursor is not None
-            if more:
-                total = customer_search_count(
-                    actor=actor, scope=where, query=query, cap=SEARCH_COUNT_CAP
-                )
+            more = found > len(shown)
+            total = found if more else None
         except Invalid as invalid:
             error = invalid
     books = selectors.books_of_customers(legal_entity=legal_entity, customers=shown)
