@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -18,6 +19,8 @@ from clienteling.organization.models import LegalEntity, Store, Worker
 
 ALL_STORES_MIN_LENGTH = 4
 MAX_KEYWORDS = 6
+# Accounts looked up per query on SQLite: within its oldest limit of 999 parameters.
+LOOKUP_CHUNK = 900
 # The order of search results: most keywords matched first, then by name.
 SEARCH_KEYS = [SortKey("rank", int, descending=True), SortKey("sort_name"), SortKey("id", int)]
 
@@ -129,13 +132,29 @@ def customer_search_page(
 
 def customer_ids_by_account(legal_entity: LegalEntity, accounts: Iterable[str]) -> dict[str, int]:
     """The ids of the legal entity's customers with these account numbers: how a bulk write
-    (an import's batch) finds its customers in one query."""
-    # No ORDER BY: sorted by name, SQLite would walk the name index of every customer.
-    return dict(
-        Customer.objects.filter(legal_entity=legal_entity, account__in=set(accounts))
-        .order_by()
-        .values_list("account", "id")
+    (an import's batch) finds its customers. In plain SQL: the ORM's work on a thousand
+    values of an IN took six times the lookup itself. On PostgreSQL the accounts go as one
+    array; on SQLite in chunks within its oldest limit of 999 parameters. No ORDER BY:
+    sorted by name, SQLite would walk the name index of every customer."""
+    wanted = list(set(accounts))
+    quote = connection.ops.quote_name
+    query = (
+        f"SELECT {quote('account')}, {quote('id')} FROM {quote(Customer._meta.db_table)} "
+        f"WHERE {quote('legal_entity_id')} = %s AND {quote('account')} "
     )
+    found: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(query + "= ANY(%s)", [legal_entity.pk, wanted])
+            found.update(cursor.fetchall())
+            return found
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            cursor.execute(
+                query + f"IN ({', '.join(['%s'] * len(chunk))})", [legal_entity.pk, *chunk]
+            )
+            found.update(cursor.fetchall())
+    return found
 
 
 def customer_search_first(

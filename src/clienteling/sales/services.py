@@ -7,7 +7,7 @@ import functools
 import re
 import sqlite3
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -21,7 +21,7 @@ from clienteling.clientbooks import readmodel
 from clienteling.core.currency import is_currency
 from clienteling.core.errors import Invalid
 from clienteling.core.text import UNSAFE, is_safe_text
-from clienteling.customers.models import Customer
+from clienteling.customers.selectors import customer_ids_by_account
 from clienteling.organization.models import LegalEntity, Store
 from clienteling.sales.models import (
     AMOUNT_DIGITS,
@@ -60,8 +60,6 @@ REQUIRED = tuple(
     COLUMNS.index(name) for name in ("transaction", "line", "account", "sold_at", "amount")
 )
 LONGEST = tuple((COLUMNS.index(name), length) for name, length in TEXT_LENGTHS.items())
-# Accounts looked up per query: within the oldest SQLite's limit of 999 parameters.
-LOOKUP_CHUNK = 900
 INCOMING = "sales_saleline_incoming"
 WHOLE = re.compile(r"[+-]?[0-9]+")
 NUMBER = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
@@ -156,31 +154,6 @@ def _parsed_moment(raw: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
             rule="format",
         ) from None
     return moment
-
-
-def _ids_by_account(legal_entity: LegalEntity, accounts: Iterable[str]) -> dict[str, int]:
-    """The ids of the legal entity's customers with these account numbers, in plain SQL: the
-    ORM's work on a thousand values of an IN took six times the lookup itself. On PostgreSQL
-    the accounts go as one array."""
-    wanted = list(accounts)
-    quote = connection.ops.quote_name
-    query = (
-        f"SELECT {quote('account')}, {quote('id')} FROM {quote(Customer._meta.db_table)} "
-        f"WHERE {quote('legal_entity_id')} = %s AND {quote('account')} "
-    )
-    found: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(query + "= ANY(%s)", [legal_entity.pk, wanted])
-            found.update(cursor.fetchall())
-            return found
-        for start in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = wanted[start : start + LOOKUP_CHUNK]
-            cursor.execute(
-                query + f"IN ({', '.join(['%s'] * len(chunk))})", [legal_entity.pk, *chunk]
-            )
-            found.update(cursor.fetchall())
-    return found
 
 
 def _line(
@@ -393,7 +366,7 @@ def sales_check(
     if not lines:
         return [], refused
     accounts = {(row.get("account") or "").strip() for row in lines} - {""}
-    customers = _ids_by_account(legal_entity, accounts)
+    customers = customer_ids_by_account(legal_entity, accounts)
     stores = dict(Store.objects.filter(legal_entity=legal_entity).values_list("code", "id"))
     zone = zoneinfo.ZoneInfo(legal_entity.time_zone)
     latest = timezone.now() + FUTURE_SLACK
