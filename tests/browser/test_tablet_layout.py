@@ -198,3 +198,37 @@ def test_a_problem_page_has_a_way_back(page):
     way = page.get_by_test_id("way-back")
     assert way.get_by_role("link", name="Go to the start page").count() == 1
     fits_every_size(page, "the problem page")
+
+
+def test_the_open_filter_drawer_keeps_the_keyboard_within_it(page):
+    """R-UX-1: on a tablet the open drawer is a modal dialog; Tab from its last control comes
+    back to its first, Shift+Tab from its first goes to its last, never to the page hidden
+    behind it; Escape gives the focus back to the button that opened it."""
+    page.set_viewport_size({"width": 820, "height": 1180})
+    log_in(page, "giulia")
+    page.goto("/book/")
+    toggle = page.locator("[data-filter-toggle]")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    drawer = page.locator("#filter-panel")
+    assert drawer.get_attribute("role") == "dialog"
+    assert drawer.get_attribute("aria-modal") == "true"
+    inside = "document.getElementById('filter-panel').contains(document.activeElement)"
+    assert page.evaluate(inside)
+    first = page.evaluate("document.activeElement.outerHTML")
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        assert page.evaluate(inside)
+        if page.evaluate("document.activeElement.outerHTML") == first:
+            break
+    else:
+        pytest.fail("Tab never came back to the drawer's first control")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(inside)
+    assert page.evaluate("document.activeElement.outerHTML") != first
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.outerHTML") == first
+    page.keyboard.press("Escape")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert drawer.get_attribute("role") is None
+    assert page.evaluate("document.activeElement.hasAttribute('data-filter-toggle')")

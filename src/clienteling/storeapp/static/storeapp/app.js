@@ -1,6 +1,7 @@
 // The store app's own script, loaded from our static files (the Content-Security-Policy
 // allows no inline script). Everything works without it; it adds:
 // - the filter panel that slides in and out (a link to #filter-panel without scripts),
+//   and, while it covers the page, keeps Tab within it as a dialog does,
 // - focus on the first new card after "Show more", instead of the page body,
 // - the account menu closing on Escape or a tap elsewhere.
 // No select submits its form on change: a choice made with the arrow keys changes nothing
@@ -18,6 +19,14 @@
     var box = panel();
     if (!box) { return; }
     box.classList.toggle("is-open", open);
+    // As a drawer over the page it is a modal dialog; beside the cards, a plain panel.
+    if (open && isDrawer()) {
+      box.setAttribute("role", "dialog");
+      box.setAttribute("aria-modal", "true");
+    } else {
+      box.removeAttribute("role");
+      box.removeAttribute("aria-modal");
+    }
     var shade = backdrop();
     if (shade) { shade.classList.toggle("is-open", open); }
     toggles().forEach(function (button) { button.setAttribute("aria-expanded", open ? "true" : "false"); });
@@ -54,6 +63,33 @@
     // "Show more": remember how many cards there were, to focus the first new one.
     var more = target.closest(".cards .more a");
     if (more) { pendingFocus = document.querySelectorAll(".cards > .card").length; }
+  });
+
+  // While the drawer covers the page, Tab and Shift+Tab go round its own controls: the
+  // page behind is hidden by the backdrop and must not take the focus unseen.
+  function focusable(box) {
+    return Array.prototype.filter.call(
+      box.querySelectorAll("a[href], button, input, select, textarea, [tabindex]:not([tabindex='-1'])"),
+      function (element) { return !element.disabled && element.getClientRects().length > 0; }
+    );
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") { return; }
+    var box = panel();
+    if (!box || !box.classList.contains("is-open") || !isDrawer()) { return; }
+    var controls = focusable(box);
+    if (!controls.length) { return; }
+    var first = controls[0];
+    var last = controls[controls.length - 1];
+    var inside = box.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
   });
 
   document.addEventListener("keydown", function (event) {
