@@ -296,14 +296,21 @@ class AttributeValue(models.Model):
     legal_entity = models.ForeignKey(
         LegalEntity, on_delete=models.PROTECT, verbose_name=_("legal entity")
     )
+    # No index of their own: attributevalue_one_per_customer leads with the customer, and
+    # every value index with the attribute. A customer import writes ten values a customer.
     customer = models.ForeignKey(
         Customer,
         on_delete=models.CASCADE,
         related_name="attribute_values",
         verbose_name=_("customer"),
+        db_index=False,
     )
     attribute = models.ForeignKey(
-        Attribute, on_delete=models.PROTECT, related_name="values", verbose_name=_("attribute")
+        Attribute,
+        on_delete=models.PROTECT,
+        related_name="values",
+        verbose_name=_("attribute"),
+        db_index=False,
     )
     value_text = models.CharField(_("text value"), max_length=200, null=True, blank=True)
     value_number = models.DecimalField(

@@ -254,17 +254,21 @@ class Membership(CardRow):
     legal_entity = models.ForeignKey(
         LegalEntity, on_delete=models.PROTECT, related_name="+", verbose_name=_("legal entity")
     )
+    # No index of their own: every card index starts with the book, and membership_customer
+    # serves the customer. Each index more is one more write on every change of a fact.
     book = models.ForeignKey(
         ClientBook,
         on_delete=models.PROTECT,
         related_name="memberships",
         verbose_name=_("client book"),
+        db_index=False,
     )
     customer = models.ForeignKey(
         Customer,
         on_delete=models.PROTECT,
         related_name="book_memberships",
         verbose_name=_("customer"),
+        db_index=False,
     )
     is_primary = models.BooleanField(_("primary"), default=True)
     added_by = models.ForeignKey(
@@ -311,17 +315,24 @@ class StoreEntry(CardRow):
     legal_entity = models.ForeignKey(
         LegalEntity, on_delete=models.PROTECT, related_name="+", verbose_name=_("legal entity")
     )
+    # No index of their own: every card index starts with the store, and storeentry_membership
+    # and storeentry_customer serve the others (as for Membership).
     store = models.ForeignKey(
-        Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("store")
+        Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("store"), db_index=False
     )
     membership = models.ForeignKey(
         Membership,
         on_delete=models.CASCADE,
         related_name="store_entries",
         verbose_name=_("membership"),
+        db_index=False,
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("customer"),
+        db_index=False,
     )
     owner = models.ForeignKey(
         Worker, on_delete=models.CASCADE, related_name="+", verbose_name=_("associate")
