@@ -60,19 +60,26 @@ def test_no_index_of_a_much_written_table_is_served_by_another(model):
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", WRITTEN_MOST, ids=lambda model: model.__name__)
 def test_the_database_has_no_index_the_model_does_not_declare(model):
-    """What the migrations built is what the model says: no index left behind."""
-    table = model._meta.db_table
+    """What the migrations built is what the model says: no index left behind. (The store
+    view's trigram index, PostgreSQL only, is a GIN index its migration writes in SQL.)"""
+    meta = model._meta
+    table = meta.db_table
+    # Only its naming is used: entered, SQLite's editor would refuse the test's transaction.
+    editor: Any = connection.schema_editor()
+    named = {
+        editor._create_index_name(table, [field.column], suffix="")
+        for field in meta.local_concrete_fields
+        if getattr(field, "db_index", False) and not field.primary_key
+    }
+    named |= {str(index.name) for index in meta.indexes}
+    named |= {constraint.name for constraint in meta.constraints}
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)
     built = {
-        tuple(spec["columns"])
-        for spec in constraints.values()
-        if (spec["index"] or spec["unique"]) and spec["columns"] and not spec["foreign_key"]
+        name
+        for name, spec in constraints.items()
+        if (spec["index"] or spec["unique"])
+        and not spec["primary_key"]
+        and spec.get("type") not in {"gin", "gist"}
     }
-    declared = {columns for _name, columns, _unique in declared_indexes(model)}
-    partial = {
-        _columns(model, index.fields)
-        for index in (*model._meta.indexes, *model._meta.constraints)
-        if getattr(index, "condition", None) is not None and getattr(index, "fields", None)
-    }
-    assert built - declared - partial == set()
+    assert built - named == set()
