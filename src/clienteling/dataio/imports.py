@@ -152,14 +152,12 @@ def import_stream(
     try:
         header = _header(kind, next(reader))
         outcome = Outcome(header=header)
-        columns = frozenset(header)
+        run = _Run(kind, legal_entity, frozenset(header), outcome, on_reject, on_progress)
         batches = _batches(reader, header, kind.batch)
         if kind.halves is not None and _may_overlap():
-            _import_overlapped(
-                kind, legal_entity, columns, batches, outcome, on_reject, on_progress
-            )
+            _import_overlapped(run, batches)
         else:
-            _import_in_turn(kind, legal_entity, columns, batches, outcome, on_reject, on_progress)
+            _import_in_turn(run, batches)
         if outcome.imported >= ANALYZE_AFTER:
             _analyze(kind.tables)
     finally:
@@ -167,15 +165,33 @@ def import_stream(
     return outcome
 
 
-def _import_in_turn(
-    kind: Kind,
-    legal_entity: LegalEntity,
-    columns: frozenset[str],
-    batches: Iterator[tuple[int, Batch, list[Reject]]],
-    outcome: Outcome,
-    on_reject: Callable[[Reject], None],
-    on_progress: Callable[[int, int, int], None],
-) -> None:
+@dataclass(frozen=True)
+class _Run:
+    """An import under way: what each batch is checked against, and where its results go."""
+
+    kind: Kind
+    legal_entity: LegalEntity
+    columns: frozenset[str]
+    outcome: Outcome
+    on_reject: Callable[[Reject], None]
+    on_progress: Callable[[int, int, int], None]
+
+    def report(
+        self, processed: int, batch: Batch, refused: Mapping[int, Invalid], rejects: list[Reject]
+    ) -> None:
+        """Count a written batch, report its rejects in line order, then the progress."""
+        outcome = self.outcome
+        outcome.imported += len(batch) - len(refused)
+        for index, error in refused.items():
+            line, fields, _row = batch[index]
+            rejects.append(Reject(line, error.field or "", str(error.message), fields))
+        outcome.rejected += len(rejects)
+        for reject in sorted(rejects, key=lambda reject: reject.line):
+            self.on_reject(reject)
+        self.on_progress(processed, outcome.imported, outcome.rejected)
+
+
+def _import_in_turn(run: _Run, batches: Iterator[tuple[int, Batch, list[Reject]]]) -> None:
     """Check and write each batch in turn on this connection, reporting each; on SQLite
     ``BATCHES_PER_COMMIT`` batches commit together."""
     per_commit = BATCHES_PER_COMMIT if connection.vendor == "sqlite" else 1
@@ -186,9 +202,9 @@ def _import_in_turn(
                 taken += 1
                 # With DEBUG on, Django keeps the last 9,000 statements: a batch's INSERT is large.
                 reset_queries()
-                refused = kind.apply(legal_entity, _rows_of(batch), columns) if batch else {}
-                _report(batch, refused, rejects, outcome, on_reject)
-                on_progress(processed, outcome.imported, outcome.rejected)
+                rows = _rows_of(batch)
+                refused = run.kind.apply(run.legal_entity, rows, run.columns) if batch else {}
+                run.report(processed, batch, refused, rejects)
         if taken < per_commit:
             return
 
@@ -244,19 +260,12 @@ class _Writing:
     written: Future[dict[int, Invalid] | None]
 
 
-def _import_overlapped(
-    kind: Kind,
-    legal_entity: LegalEntity,
-    columns: frozenset[str],
-    batches: Iterator[tuple[int, Batch, list[Reject]]],
-    outcome: Outcome,
-    on_reject: Callable[[Reject], None],
-    on_progress: Callable[[int, int, int], None],
-) -> None:
+def _import_overlapped(run: _Run, batches: Iterator[tuple[int, Batch, list[Reject]]]) -> None:
     """Check each batch here while the one before is written in a second thread, on its own
     database connection: the checking is Python, the writing mostly waits for the database,
     so the two overlap on two cores. Batches are written one at a time, in file order, and
     reported in order once written."""
+    kind, legal_entity = run.kind, run.legal_entity
     assert kind.halves is not None
     check = kind.halves[0]
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
@@ -273,11 +282,13 @@ def _import_overlapped(
             rows = _rows_of(batch)
             accepted, refused = check(legal_entity, rows) if batch else (None, {})
             if writing is not None:
-                _finish(writing, outcome, on_reject, on_progress)
-            written = writer.submit(_write_or_again, kind, legal_entity, rows, columns, accepted)
+                _finish(writing, run)
+            written = writer.submit(
+                _write_or_again, kind, legal_entity, rows, run.columns, accepted
+            )
             writing = _Writing(processed, batch, rejects, refused, written)
         if writing is not None:
-            _finish(writing, outcome, on_reject, on_progress)
+            _finish(writing, run)
         writer.submit(_durable).result()
     finally:
         # Waits for a write under way; the thread's connection is closed in the thread.
@@ -321,17 +332,11 @@ def _write_or_again(
     return None
 
 
-def _finish(
-    writing: _Writing,
-    outcome: Outcome,
-    on_reject: Callable[[Reject], None],
-    on_progress: Callable[[int, int, int], None],
-) -> None:
+def _finish(writing: _Writing, run: _Run) -> None:
     """Wait for a batch's write, then count it and report its rejects."""
     again = writing.written.result()
     refused = writing.refused if again is None else again
-    _report(writing.batch, refused, writing.rejects, outcome, on_reject)
-    on_progress(writing.processed, outcome.imported, outcome.rejected)
+    run.report(writing.processed, writing.batch, refused, writing.rejects)
 
 
 def read_header(kind: Kind, stream: IO[bytes]) -> list[str]:
@@ -428,23 +433,6 @@ def _unescaped(value: str) -> str:
     if value[:1] == "'" and value[1:2] in FORMULA_START:
         return value[1:]
     return value
-
-
-def _report(
-    batch: Batch,
-    refused: Mapping[int, Invalid],
-    rejects: list[Reject],
-    outcome: Outcome,
-    on_reject: Callable[[Reject], None],
-) -> None:
-    """Count a written batch and report its rejects in line order."""
-    outcome.imported += len(batch) - len(refused)
-    for index, error in refused.items():
-        line, fields, _row = batch[index]
-        rejects.append(Reject(line, error.field or "", str(error.message), fields))
-    outcome.rejected += len(rejects)
-    for reject in sorted(rejects, key=lambda reject: reject.line):
-        on_reject(reject)
 
 
 class RejectsWriter:
